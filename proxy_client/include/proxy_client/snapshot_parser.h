@@ -1,0 +1,37 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "proxy_client/expected.h"
+#include "proxy_client/snapshot.h"
+
+namespace proxy_client {
+
+struct ParseError {
+  bool unsupported_version = false;  // schemaVersion parsed, but not one we speak
+  std::string message;  // names the JSON path and the problem, e.g.
+                        // connections.byRoute["api"]: expected a non-negative number, got "x"
+};
+
+// Parses protocol v1 JSON into a Snapshot. Reuses its buffers across calls, so keep one per
+// thread; not thread-safe. Never throws; any input yields a Snapshot or a ParseError.
+class SnapshotParser {
+ public:
+  SnapshotParser();
+  ~SnapshotParser();
+  SnapshotParser(const SnapshotParser&) = delete;
+  SnapshotParser& operator=(const SnapshotParser&) = delete;
+
+  Expected<Snapshot, ParseError> Parse(std::string_view json);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// One-shot convenience over SnapshotParser.
+Expected<Snapshot, ParseError> ParseSnapshot(std::string_view json);
+
+}  // namespace proxy_client
