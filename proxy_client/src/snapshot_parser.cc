@@ -1,0 +1,513 @@
+#include "proxy_client/snapshot_parser.h"
+
+#include <simdjson.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "surrogate_escapes.h"
+
+namespace proxy_client {
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+using simdjson::dom::object;
+
+// The deepest path of the schema, percentiles.bytesTransferred.in.p50, sits in the fourth
+// object. simdjson counts the root as depth 1 and a scalar inside an object as one more.
+constexpr std::size_t kMaxDepth = 5;
+// Counters must be exact in a double, and in JavaScript (Number.MAX_SAFE_INTEGER + 1).
+constexpr double kMaxCounter = 9007199254740992.0;  // 2^53
+constexpr std::size_t kMaxQuotedLength = 40;
+
+// Thrown only inside this file, on the cold path, and always caught in Parse(): it carries
+// the first problem found up through the recursive walk.
+struct SchemaViolation {
+  std::string message;
+};
+
+// A JSON path such as connections.byRoute["api"], kept as a chain of parent pointers so that
+// no string is built unless an error is reported.
+struct Path {
+  const Path* parent = nullptr;
+  std::string_view field;  // a schema field name, or
+  std::string_view key;    // a map key (printed as ["key"])
+  bool is_key = false;
+
+  Path Field(std::string_view name) const { return Path{this, name, {}, false}; }
+  Path Key(std::string_view name) const { return Path{this, {}, name, true}; }
+};
+
+void AppendQuoted(std::string& out, std::string_view text) {
+  out += '"';
+  std::size_t shown = 0;
+  for (const char c : text) {
+    if (shown == kMaxQuotedLength) {
+      out += "...";
+      break;
+    }
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte < 0x20 || byte == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\u00";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    } else {
+      out += c;
+    }
+    ++shown;
+  }
+  out += '"';
+}
+
+std::string FormatPath(const Path& path) {
+  std::vector<const Path*> chain;
+  for (const Path* p = &path; p != nullptr && (p->is_key || !p->field.empty()); p = p->parent) {
+    chain.push_back(p);
+  }
+  std::string out;
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    if ((*it)->is_key) {
+      out += '[';
+      AppendQuoted(out, (*it)->key);
+      out += ']';
+    } else {
+      if (!out.empty()) out += '.';
+      out += (*it)->field;
+    }
+  }
+  return out.empty() ? std::string("(document)") : out;
+}
+
+std::string Describe(element value) {
+  switch (value.type()) {
+    case element_type::ARRAY:
+      return "an array";
+    case element_type::OBJECT:
+      return "an object";
+    case element_type::STRING: {
+      std::string out;
+      AppendQuoted(out, std::string_view(value.get_string().value_unsafe()));
+      return out;
+    }
+    case element_type::INT64:
+      return std::to_string(value.get_int64().value_unsafe());
+    case element_type::UINT64:
+      return std::to_string(value.get_uint64().value_unsafe());
+    case element_type::DOUBLE: {
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, "%.17g", value.get_double().value_unsafe());
+      return buffer;
+    }
+    case element_type::BOOL:
+      return value.get_bool().value_unsafe() ? "true" : "false";
+    case element_type::NULL_VALUE:
+      return "null";
+  }
+  return "an unknown value";
+}
+
+[[noreturn]] void Fail(const Path& path, std::string_view expected, element got) {
+  throw SchemaViolation{FormatPath(path) + ": expected " + std::string(expected) + ", got " +
+                        Describe(got)};
+}
+
+[[noreturn]] void FailMissing(const Path& path, std::string_view field) {
+  throw SchemaViolation{FormatPath(path.Field(field)) + ": required field is missing"};
+}
+
+bool IsNumber(element value) {
+  const auto type = value.type();
+  return type == element_type::INT64 || type == element_type::UINT64 ||
+         type == element_type::DOUBLE;
+}
+
+double AsDouble(element value) {
+  switch (value.type()) {
+    case element_type::INT64:
+      return static_cast<double>(value.get_int64().value_unsafe());
+    case element_type::UINT64:
+      return static_cast<double>(value.get_uint64().value_unsafe());
+    default:
+      return value.get_double().value_unsafe();
+  }
+}
+
+// A non-negative finite number (simdjson already refuses NaN and Infinity as invalid JSON).
+double Gauge(element value, const Path& path) {
+  if (!IsNumber(value)) Fail(path, "a non-negative number", value);
+  const double number = AsDouble(value);
+  if (!(number >= 0) || !std::isfinite(number)) Fail(path, "a non-negative number", value);
+  return number;
+}
+
+double Counter(element value, const Path& path) {
+  if (!IsNumber(value)) Fail(path, "a non-negative integer counter", value);
+  // Compare before converting: 2^53 + 1 as uint64 would round down to 2^53 as a double.
+  if (value.type() == element_type::UINT64 &&
+      value.get_uint64().value_unsafe() > (std::uint64_t{1} << 53)) {
+    Fail(path, "a counter no larger than 2^53", value);
+  }
+  if (value.type() == element_type::INT64 &&
+      value.get_int64().value_unsafe() > (std::int64_t{1} << 53)) {
+    Fail(path, "a counter no larger than 2^53", value);
+  }
+  const double number = AsDouble(value);
+  if (!(number >= 0) || !std::isfinite(number)) Fail(path, "a non-negative integer counter", value);
+  if (number > kMaxCounter) Fail(path, "a counter no larger than 2^53", value);
+  return number;
+}
+
+std::string String(element value, const Path& path) {
+  if (value.type() != element_type::STRING) Fail(path, "a string", value);
+  return std::string(std::string_view(value.get_string().value_unsafe()));
+}
+
+object Object(element value, const Path& path) {
+  if (value.type() != element_type::OBJECT) Fail(path, "an object", value);
+  return value.get_object().value_unsafe();
+}
+
+InOut ParseInOut(element value, const Path& path) {
+  InOut result;
+  bool has_in = false;
+  bool has_out = false;
+  for (auto field : Object(value, path)) {
+    if (field.key == "in") {
+      result.in = Gauge(field.value, path.Field("in"));
+      has_in = true;
+    } else if (field.key == "out") {
+      result.out = Gauge(field.value, path.Field("out"));
+      has_out = true;
+    }
+  }
+  if (!has_in) FailMissing(path, "in");
+  if (!has_out) FailMissing(path, "out");
+  return result;
+}
+
+// Open-addressing index from name to position, so that a repeated name in a map of 100k
+// entries costs one probe instead of a node allocation per entry.
+class NameIndex {
+ public:
+  void Reset(std::size_t entries) {
+    std::size_t capacity = 16;
+    while (capacity < entries * 2) capacity *= 2;
+    slots_.assign(capacity, 0);
+    mask_ = capacity - 1;
+  }
+
+  // Returns the position already stored for `name`, or stores `position` and returns it.
+  template <typename Entries>
+  std::size_t FindOrInsert(const Entries& entries, std::string_view name, std::size_t position) {
+    std::size_t slot = std::hash<std::string_view>{}(name)&mask_;
+    while (slots_[slot] != 0) {
+      const std::size_t existing = slots_[slot] - 1;
+      if (entries[existing].first == name) return existing;
+      slot = (slot + 1) & mask_;
+    }
+    slots_[slot] = static_cast<std::uint32_t>(position + 1);
+    return position;
+  }
+
+ private:
+  std::vector<std::uint32_t> slots_;
+  std::size_t mask_ = 0;
+};
+
+template <typename Value, typename ParseValue>
+NamedValues<Value> ParseMap(element value, const Path& path, NameIndex& index,
+                            ParseValue parse_value) {
+  const object map = Object(value, path);
+  NamedValues<Value> entries;
+  const std::size_t size = map.size();
+  entries.reserve(size);
+  if (size > 1) index.Reset(size);
+  for (auto field : map) {
+    const std::string_view name = field.key;
+    Value parsed = parse_value(field.value, path.Key(name));
+    if (size > 1) {
+      const std::size_t position = index.FindOrInsert(entries, name, entries.size());
+      if (position != entries.size()) {
+        entries[position].second = parsed;  // a repeated name: the later value wins
+        continue;
+      }
+    }
+    entries.emplace_back(std::string(name), parsed);
+  }
+  return entries;
+}
+
+ProxyInfo ParseProxy(element value, const Path& path) {
+  ProxyInfo proxy;
+  for (auto field : Object(value, path)) {
+    if (field.key == "name") {
+      proxy.name = String(field.value, path.Field("name"));
+    } else if (field.key == "version") {
+      proxy.version = String(field.value, path.Field("version"));
+    } else if (field.key == "instance") {
+      proxy.instance = String(field.value, path.Field("instance"));
+    } else if (field.key == "startTime") {
+      proxy.start_time_ms = Gauge(field.value, path.Field("startTime"));
+    }
+  }
+  return proxy;
+}
+
+Connections ParseConnections(element value, const Path& path, NameIndex& index) {
+  Connections connections;
+  bool has_active = false;
+  bool has_total = false;
+  const auto gauge = [](element v, const Path& p) { return Gauge(v, p); };
+  for (auto field : Object(value, path)) {
+    if (field.key == "active") {
+      connections.active = Gauge(field.value, path.Field("active"));
+      has_active = true;
+    } else if (field.key == "total") {
+      connections.total = Counter(field.value, path.Field("total"));
+      has_total = true;
+    } else if (field.key == "byRoute") {
+      connections.by_route = ParseMap<double>(field.value, path.Field("byRoute"), index, gauge);
+    } else if (field.key == "byIP") {
+      connections.by_ip = ParseMap<double>(field.value, path.Field("byIP"), index, gauge);
+    } else if (field.key == "distinctIPs") {
+      connections.distinct_ips = Gauge(field.value, path.Field("distinctIPs"));
+    }
+  }
+  if (!has_active) FailMissing(path, "active");
+  if (!has_total) FailMissing(path, "total");
+  return connections;
+}
+
+Requests ParseRequests(element value, const Path& path) {
+  Requests requests;
+  for (auto field : Object(value, path)) {
+    if (field.key == "total") {
+      requests.total = Counter(field.value, path.Field("total"));
+    } else if (field.key == "perSecond") {
+      requests.per_second = Gauge(field.value, path.Field("perSecond"));
+    } else if (field.key == "perMinute") {
+      requests.per_minute = Gauge(field.value, path.Field("perMinute"));
+    }
+  }
+  return requests;
+}
+
+InOut ParseByteTotals(element value, const Path& path) {
+  InOut totals;
+  bool has_in = false;
+  bool has_out = false;
+  for (auto field : Object(value, path)) {
+    if (field.key == "in") {
+      totals.in = Counter(field.value, path.Field("in"));
+      has_in = true;
+    } else if (field.key == "out") {
+      totals.out = Counter(field.value, path.Field("out"));
+      has_out = true;
+    }
+  }
+  if (!has_in) FailMissing(path, "in");
+  if (!has_out) FailMissing(path, "out");
+  return totals;
+}
+
+Throughput ParseThroughput(element value, const Path& path, NameIndex& index) {
+  Throughput throughput;
+  const auto in_out = [](element v, const Path& p) { return ParseInOut(v, p); };
+  for (auto field : Object(value, path)) {
+    if (field.key == "instant") {
+      throughput.instant = ParseInOut(field.value, path.Field("instant"));
+    } else if (field.key == "recent") {
+      throughput.recent = ParseInOut(field.value, path.Field("recent"));
+    } else if (field.key == "average") {
+      throughput.average = ParseInOut(field.value, path.Field("average"));
+    } else if (field.key == "byRoute") {
+      throughput.by_route = ParseMap<InOut>(field.value, path.Field("byRoute"), index, in_out);
+    } else if (field.key == "byIP") {
+      throughput.by_ip = ParseMap<InOut>(field.value, path.Field("byIP"), index, in_out);
+    }
+  }
+  return throughput;
+}
+
+Quantiles ParseQuantiles(element value, const Path& path) {
+  Quantiles quantiles;
+  for (auto field : Object(value, path)) {
+    if (field.key == "p50") {
+      quantiles.p50 = Gauge(field.value, path.Field("p50"));
+    } else if (field.key == "p95") {
+      quantiles.p95 = Gauge(field.value, path.Field("p95"));
+    } else if (field.key == "p99") {
+      quantiles.p99 = Gauge(field.value, path.Field("p99"));
+    }
+  }
+  return quantiles;
+}
+
+Percentiles ParsePercentiles(element value, const Path& path) {
+  Percentiles percentiles;
+  for (auto field : Object(value, path)) {
+    if (field.key == "connectionDurationMs") {
+      percentiles.connection_duration_ms =
+          ParseQuantiles(field.value, path.Field("connectionDurationMs"));
+    } else if (field.key == "bytesTransferred") {
+      const Path transferred = path.Field("bytesTransferred");
+      for (auto direction : Object(field.value, transferred)) {
+        if (direction.key == "in") {
+          percentiles.bytes_transferred_in =
+              ParseQuantiles(direction.value, transferred.Field("in"));
+        } else if (direction.key == "out") {
+          percentiles.bytes_transferred_out =
+              ParseQuantiles(direction.value, transferred.Field("out"));
+        }
+      }
+    }
+  }
+  return percentiles;
+}
+
+// schemaVersion is read before anything else, so that a v2 document is reported as an
+// unsupported version rather than as whatever v2 changed.
+ParseError CheckSchemaVersion(object root, const Path& path, bool* ok) {
+  *ok = false;
+  element version;
+  bool found = false;
+  for (auto field : root) {
+    if (field.key == "schemaVersion") {
+      version = field.value;
+      found = true;
+    }
+  }
+  if (!found) return ParseError{false, "schemaVersion: required field is missing"};
+  const auto type = version.type();
+  if (type != element_type::INT64 && type != element_type::UINT64 &&
+      !(type == element_type::DOUBLE && std::floor(version.get_double().value_unsafe()) ==
+                                            version.get_double().value_unsafe())) {
+    return ParseError{false, FormatPath(path.Field("schemaVersion")) +
+                                 ": expected an integer, got " + Describe(version)};
+  }
+  if (AsDouble(version) != 1) {
+    return ParseError{true, "schemaVersion: unsupported version " + Describe(version) +
+                                ", this exporter speaks version 1"};
+  }
+  *ok = true;
+  return {};
+}
+
+Snapshot ParseRoot(object root, const Path& path, NameIndex& index) {
+  Snapshot snapshot;
+  bool has_timestamp = false;
+  bool has_connections = false;
+  for (auto field : root) {
+    const std::string_view key = field.key;
+    if (key == "timestamp") {
+      snapshot.timestamp_ms = Gauge(field.value, path.Field("timestamp"));
+      has_timestamp = true;
+    } else if (key == "proxy") {
+      snapshot.proxy = ParseProxy(field.value, path.Field("proxy"));
+    } else if (key == "connections") {
+      snapshot.connections = ParseConnections(field.value, path.Field("connections"), index);
+      has_connections = true;
+    } else if (key == "requests") {
+      snapshot.requests = ParseRequests(field.value, path.Field("requests"));
+    } else if (key == "bytes") {
+      snapshot.bytes = ParseByteTotals(field.value, path.Field("bytes"));
+    } else if (key == "throughput") {
+      snapshot.throughput = ParseThroughput(field.value, path.Field("throughput"), index);
+    } else if (key == "percentiles") {
+      snapshot.percentiles = ParsePercentiles(field.value, path.Field("percentiles"));
+    }
+  }
+  if (!has_timestamp) FailMissing(path, "timestamp");
+  if (!has_connections) FailMissing(path, "connections");
+  return snapshot;
+}
+
+std::string JsonErrorMessage(simdjson::error_code code) {
+  switch (code) {
+    case simdjson::UTF8_ERROR:
+      return "body is not valid UTF-8";
+    case simdjson::DEPTH_ERROR:
+      return "document nests deeper than the schema allows (" + std::to_string(kMaxDepth - 1) +
+             " levels of objects)";
+    case simdjson::CAPACITY:
+      return "document is larger than the parser can hold";
+    case simdjson::MEMALLOC:
+      return "out of memory while parsing the document";
+    default:
+      return std::string("invalid JSON: ") + simdjson::error_message(code);
+  }
+}
+
+}  // namespace
+
+struct SnapshotParser::Impl {
+  simdjson::dom::parser parser;
+  std::string buffer;  // the body plus simdjson's padding; rewritten in place
+  NameIndex index;
+
+  Impl() : parser(simdjson::SIMDJSON_MAXSIZE_BYTES) {}
+};
+
+SnapshotParser::SnapshotParser() : impl_(std::make_unique<Impl>()) {}
+SnapshotParser::~SnapshotParser() = default;
+
+Expected<Snapshot, ParseError> SnapshotParser::Parse(std::string_view json) {
+  std::size_t start = 0;
+  while (start < json.size() &&
+         (json[start] == ' ' || json[start] == '\t' || json[start] == '\n' || json[start] == '\r')) {
+    ++start;
+  }
+  // simdjson 3.0.1 can read past the end of an invalid number at the document root (fixed in
+  // 3.2.2); a v1 document is an object, so nothing else is ever handed to it.
+  if (start == json.size() || json[start] != '{') {
+    if (start == json.size()) return ParseError{false, "body is empty, expected a JSON object"};
+    return ParseError{false, "body is not a JSON object (it must start with '{')"};
+  }
+  try {
+    Impl& impl = *impl_;
+    const std::size_t size = json.size();
+    if (impl.parser.capacity() < size || impl.parser.max_depth() != kMaxDepth) {
+      // Headroom so that a snapshot growing by a few entries does not reallocate every scrape.
+      if (impl.parser.allocate(size + size / 4, kMaxDepth) != simdjson::SUCCESS) {
+        return ParseError{false, "out of memory while parsing a body of " + std::to_string(size) +
+                                     " bytes"};
+      }
+    }
+    impl.buffer.resize(size + simdjson::SIMDJSON_PADDING);
+    std::memcpy(impl.buffer.data(), json.data(), size);
+    detail::ReplaceLoneSurrogateEscapes(impl.buffer.data(), size);
+
+    element root;
+    if (const auto code = impl.parser.parse(impl.buffer.data(), size, false).get(root);
+        code != simdjson::SUCCESS) {
+      return ParseError{false, JsonErrorMessage(code)};
+    }
+    const Path path;
+    const object root_object = root.get_object().value_unsafe();
+    bool version_ok = false;
+    ParseError version_error = CheckSchemaVersion(root_object, path, &version_ok);
+    if (!version_ok) return version_error;
+    return ParseRoot(root_object, path, impl.index);
+  } catch (const SchemaViolation& violation) {
+    return ParseError{false, violation.message};
+  } catch (const std::bad_alloc&) {
+    return ParseError{false, "out of memory while building the snapshot"};
+  }
+}
+
+Expected<Snapshot, ParseError> ParseSnapshot(std::string_view json) {
+  SnapshotParser parser;
+  return parser.Parse(json);
+}
+
+}  // namespace proxy_client

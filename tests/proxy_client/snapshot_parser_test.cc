@@ -1,0 +1,313 @@
+#include "proxy_client/snapshot_parser.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "temp_dir.h"
+
+using proxy_client::ParseSnapshot;
+using proxy_client::Snapshot;
+
+namespace {
+
+std::string FixtureText(const std::string& name) {
+  return test_support::ReadFile(std::string(FIXTURES_DIR) + "/" + name);
+}
+
+// A minimal valid document with `extra` spliced into the root object.
+std::string Minimal(const std::string& extra = "", const std::string& connections_extra = "") {
+  return R"({"schemaVersion":1,"timestamp":1764043200123,"connections":{"active":2,"total":7)" +
+         connections_extra + "}" + extra + "}";
+}
+
+std::string ErrorOf(const std::string& json) {
+  auto result = ParseSnapshot(json);
+  REQUIRE_MESSAGE(!result.has_value(), "expected a parse error for: " << json);
+  return result.error().message;
+}
+
+}  // namespace
+
+TEST_CASE("Parser reads every field of the full example snapshot") {
+  auto result = ParseSnapshot(FixtureText("snapshot_full.json"));
+  REQUIRE_MESSAGE(result.has_value(), (result.has_value() ? "" : result.error().message));
+  const Snapshot& s = result.value();
+  CHECK(s.schema_version == 1);
+  CHECK(s.timestamp_ms == 1764043200123.0);
+  REQUIRE(s.proxy.has_value());
+  CHECK(s.proxy->name == "smartproxy");
+  CHECK(s.proxy->version == "19.6.7");
+  CHECK(s.proxy->instance == "a1b2c3");
+  CHECK(s.proxy->start_time_ms == 1764040000000.0);
+  CHECK(s.connections.active == 42);
+  CHECK(s.connections.total == 123456);
+  REQUIRE(s.connections.by_route.has_value());
+  REQUIRE(s.connections.by_route->size() == 2);
+  CHECK((*s.connections.by_route)[0].first == "api");
+  CHECK((*s.connections.by_route)[0].second == 30);
+  CHECK((*s.connections.by_route)[1].first == "web");
+  CHECK((*s.connections.by_route)[1].second == 12);
+  REQUIRE(s.connections.by_ip.has_value());
+  REQUIRE(s.connections.by_ip->size() == 3);
+  CHECK((*s.connections.by_ip)[1].first == "2001:db8::1");
+  CHECK((*s.connections.by_ip)[1].second == 1);
+  CHECK(s.connections.distinct_ips == 5012);
+  REQUIRE(s.requests.has_value());
+  CHECK(s.requests->total == 99999);
+  CHECK(s.requests->per_second == 12.5);
+  CHECK(s.requests->per_minute == 700);
+  REQUIRE(s.bytes.has_value());
+  CHECK(s.bytes->in == 123456789);
+  CHECK(s.bytes->out == 987654321);
+  REQUIRE(s.throughput.has_value());
+  CHECK(s.throughput->instant->in == 1000);
+  CHECK(s.throughput->instant->out == 2000);
+  CHECK(s.throughput->recent->in == 900);
+  CHECK(s.throughput->recent->out == 1800);
+  CHECK(s.throughput->average->in == 800);
+  CHECK(s.throughput->average->out == 1600);
+  REQUIRE(s.throughput->by_route->size() == 2);
+  CHECK((*s.throughput->by_route)[1].first == "web");
+  CHECK((*s.throughput->by_route)[1].second.out == 40);
+  REQUIRE(s.throughput->by_ip->size() == 1);
+  CHECK((*s.throughput->by_ip)[0].first == "203.0.113.7");
+  CHECK((*s.throughput->by_ip)[0].second.in == 1);
+  CHECK((*s.throughput->by_ip)[0].second.out == 2);
+  REQUIRE(s.percentiles.has_value());
+  CHECK(s.percentiles->connection_duration_ms->p50 == 120);
+  CHECK(s.percentiles->connection_duration_ms->p95 == 900);
+  CHECK(s.percentiles->connection_duration_ms->p99 == 2500);
+  CHECK(s.percentiles->bytes_transferred_in->p99 == 3);
+  CHECK(s.percentiles->bytes_transferred_out->p50 == 4);
+}
+
+TEST_CASE("Parser leaves each optional group absent when the document omits it") {
+  auto result = ParseSnapshot(Minimal());
+  REQUIRE(result.has_value());
+  const Snapshot& s = result.value();
+  CHECK(s.connections.active == 2);
+  CHECK(s.connections.total == 7);
+  CHECK_FALSE(s.proxy.has_value());
+  CHECK_FALSE(s.connections.by_route.has_value());
+  CHECK_FALSE(s.connections.by_ip.has_value());
+  CHECK_FALSE(s.connections.distinct_ips.has_value());
+  CHECK_FALSE(s.requests.has_value());
+  CHECK_FALSE(s.bytes.has_value());
+  CHECK_FALSE(s.throughput.has_value());
+  CHECK_FALSE(s.percentiles.has_value());
+
+  SUBCASE("members of a group are optional one by one") {
+    auto partial = ParseSnapshot(Minimal(
+        R"(,"requests":{"perSecond":3},"proxy":{"name":"x"},"percentiles":{"connectionDurationMs":{"p95":5}},"throughput":{"recent":{"in":1,"out":2}})"));
+    REQUIRE(partial.has_value());
+    CHECK_FALSE(partial->requests->total.has_value());
+    CHECK(partial->requests->per_second == 3);
+    CHECK_FALSE(partial->proxy->version.has_value());
+    CHECK_FALSE(partial->percentiles->connection_duration_ms->p50.has_value());
+    CHECK(partial->percentiles->connection_duration_ms->p95 == 5);
+    CHECK_FALSE(partial->percentiles->bytes_transferred_in.has_value());
+    CHECK_FALSE(partial->throughput->instant.has_value());
+    CHECK(partial->throughput->recent->out == 2);
+  }
+  SUBCASE("an empty map is present and empty") {
+    auto empty = ParseSnapshot(Minimal("", R"(,"byRoute":{})"));
+    REQUIRE(empty.has_value());
+    REQUIRE(empty->connections.by_route.has_value());
+    CHECK(empty->connections.by_route->empty());
+  }
+}
+
+TEST_CASE("Parser ignores unknown fields at every level") {
+  auto result = ParseSnapshot(
+      R"({"future":{"a":[1,2,{"b":3}]},"schemaVersion":1,"timestamp":5,"connections":{"active":1,"total":2,"new":"x","byRoute":{"r":1}},"bytes":{"in":1,"out":2,"other":[]}})");
+  REQUIRE_MESSAGE(result.has_value(), (result.has_value() ? "" : result.error().message));
+  CHECK(result->connections.by_route->size() == 1);
+  CHECK(result->bytes->out == 2);
+}
+
+TEST_CASE("Parser rejects wrong types, naming the JSON path and the offending value") {
+  CHECK(ErrorOf(Minimal("", R"(,"byRoute":{"api":"x"})")) ==
+        R"(connections.byRoute["api"]: expected a non-negative number, got "x")");
+  CHECK(ErrorOf(Minimal(R"(,"requests":{"perSecond":true})")) ==
+        "requests.perSecond: expected a non-negative number, got true");
+  CHECK(ErrorOf(Minimal(R"(,"proxy":{"name":7})")) == "proxy.name: expected a string, got 7");
+  CHECK(ErrorOf(Minimal(R"(,"throughput":{"byIP":{"1.2.3.4":[1]}})")) ==
+        R"(throughput.byIP["1.2.3.4"]: expected an object, got an array)");
+  CHECK(ErrorOf(Minimal(R"(,"bytes":null)")) == "bytes: expected an object, got null");
+  CHECK(ErrorOf(Minimal(R"(,"percentiles":{"bytesTransferred":{"in":{"p50":"1"}}})")) ==
+        R"(percentiles.bytesTransferred.in.p50: expected a non-negative number, got "1")");
+  CHECK(ErrorOf(R"({"schemaVersion":1,"timestamp":5,"connections":[]})") ==
+        "connections: expected an object, got an array");
+}
+
+TEST_CASE("Parser rejects negative numbers and counters beyond 2^53") {
+  CHECK(ErrorOf(Minimal("", R"(,"byIP":{"10.0.0.1":-1})")) ==
+        R"(connections.byIP["10.0.0.1"]: expected a non-negative number, got -1)");
+  CHECK(ErrorOf(Minimal(R"(,"throughput":{"instant":{"in":-0.5,"out":1}})")) ==
+        "throughput.instant.in: expected a non-negative number, got -0.5");
+  CHECK(ErrorOf(Minimal(R"(,"bytes":{"in":9007199254740993,"out":1})")) ==
+        "bytes.in: expected a counter no larger than 2^53, got 9007199254740993");
+  CHECK(ErrorOf(Minimal(R"(,"requests":{"total":18446744073709551615})")) ==
+        "requests.total: expected a counter no larger than 2^53, got 18446744073709551615");
+  CHECK(ErrorOf(Minimal(R"(,"requests":{"total":1e300})")) ==
+        "requests.total: expected a counter no larger than 2^53, got 1.0000000000000001e+300");
+  SUBCASE("2^53 itself is a valid counter") {
+    auto result = ParseSnapshot(Minimal(R"(,"bytes":{"in":9007199254740992,"out":0})"));
+    REQUIRE(result.has_value());
+    CHECK(result->bytes->in == 9007199254740992.0);
+  }
+}
+
+TEST_CASE("Parser rejects NaN and Infinity, which are not JSON") {
+  CHECK(ErrorOf(Minimal(R"(,"requests":{"perSecond":NaN})")).rfind("invalid JSON", 0) == 0);
+  CHECK(ErrorOf(Minimal(R"(,"requests":{"perSecond":Infinity})")).rfind("invalid JSON", 0) ==
+        0);
+  CHECK(ErrorOf(Minimal(R"(,"requests":{"perSecond":1e999})")).rfind("invalid JSON", 0) == 0);
+}
+
+TEST_CASE("Parser rejects missing required fields") {
+  CHECK(ErrorOf(R"({"timestamp":1,"connections":{"active":1,"total":1}})") ==
+        "schemaVersion: required field is missing");
+  CHECK(ErrorOf(R"({"schemaVersion":1,"connections":{"active":1,"total":1}})") ==
+        "timestamp: required field is missing");
+  CHECK(ErrorOf(R"({"schemaVersion":1,"timestamp":1})") ==
+        "connections: required field is missing");
+  CHECK(ErrorOf(R"({"schemaVersion":1,"timestamp":1,"connections":{"total":1}})") ==
+        "connections.active: required field is missing");
+  CHECK(ErrorOf(R"({"schemaVersion":1,"timestamp":1,"connections":{"active":1}})") ==
+        "connections.total: required field is missing");
+  CHECK(ErrorOf(Minimal(R"(,"bytes":{"in":1})")) == "bytes.out: required field is missing");
+  CHECK(ErrorOf(Minimal(R"(,"throughput":{"average":{"out":1}})")) ==
+        "throughput.average.in: required field is missing");
+}
+
+TEST_CASE("Parser reports an unsupported schemaVersion as a version error") {
+  auto result = ParseSnapshot(R"({"schemaVersion":2,"whatever":"changed"})");
+  REQUIRE_FALSE(result.has_value());
+  CHECK(result.error().unsupported_version);
+  CHECK(result.error().message == "schemaVersion: unsupported version 2, this exporter speaks version 1");
+  SUBCASE("a non-integer schemaVersion is a type error, not a version") {
+    auto text = ParseSnapshot(R"({"schemaVersion":"1","timestamp":1,"connections":{"active":1,"total":1}})");
+    REQUIRE_FALSE(text.has_value());
+    CHECK_FALSE(text.error().unsupported_version);
+    CHECK(text.error().message == R"(schemaVersion: expected an integer, got "1")");
+  }
+}
+
+TEST_CASE("Parser rejects documents nested deeper than the schema") {
+  CHECK(ErrorOf(Minimal(R"(,"x":{"a":{"b":{"c":{"d":1}}}})")).find("nests deeper") !=
+        std::string::npos);
+  CHECK(ErrorOf(Minimal(R"(,"x":[[[[[1]]]]])")).find("nests deeper") != std::string::npos);
+  SUBCASE("the deepest schema path itself is accepted") {
+    auto result = ParseSnapshot(
+        Minimal(R"(,"percentiles":{"bytesTransferred":{"in":{"p50":1},"out":{"p50":2}}})"));
+    REQUIRE_MESSAGE(result.has_value(), (result.has_value() ? "" : result.error().message));
+    CHECK(result->percentiles->bytes_transferred_out->p50 == 2);
+  }
+}
+
+TEST_CASE("Parser rejects a body that is not a JSON object or not UTF-8") {
+  CHECK(ErrorOf("") == "body is empty, expected a JSON object");
+  CHECK(ErrorOf("   ") == "body is empty, expected a JSON object");
+  CHECK(ErrorOf("123") == "body is not a JSON object (it must start with '{')");
+  CHECK(ErrorOf("-") == "body is not a JSON object (it must start with '{')");
+  CHECK(ErrorOf("[1]") == "body is not a JSON object (it must start with '{')");
+  CHECK(ErrorOf(R"({"schemaVersion":1,)").rfind("invalid JSON", 0) == 0);
+  CHECK(ErrorOf(Minimal("", ",\"byRoute\":{\"caf\xe9\":1}")) == "body is not valid UTF-8");
+  CHECK(ErrorOf(Minimal("", ",\"byRoute\":{\"\xed\xa0\x80\":1}")) == "body is not valid UTF-8");
+}
+
+TEST_CASE("Parser replaces escaped lone surrogates with U+FFFD and keeps proper pairs") {
+  auto result = ParseSnapshot(Minimal(
+      "",
+      R"(,"byRoute":{"a\ud800b":1,"\uDC00":2,"\ud83d\ude00":3,"x\\ud800":4,"\ud800\ud800":5})"));
+  REQUIRE_MESSAGE(result.has_value(), (result.has_value() ? "" : result.error().message));
+  const auto& routes = *result->connections.by_route;
+  REQUIRE(routes.size() == 5);
+  CHECK(routes[0].first == "a\xEF\xBF\xBD"
+                           "b");
+  CHECK(routes[1].first == "\xEF\xBF\xBD");
+  CHECK(routes[2].first == "\xF0\x9F\x98\x80");  // U+1F600 from a proper pair
+  CHECK(routes[3].first == "x\\ud800");          // an escaped backslash, not an escape
+  CHECK(routes[4].first == "\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
+TEST_CASE("Parser keeps a repeated name once, with the later value, in first position") {
+  auto result = ParseSnapshot(Minimal(
+      R"(,"throughput":{"byRoute":{"a":{"in":1,"out":1},"b":{"in":2,"out":2},"a":{"in":3,"out":4}}})",
+      R"(,"byRoute":{"a":1,"b":2,"a":3},"byIP":{"1.1.1.1":1,"1.1.1.1":9})"));
+  REQUIRE(result.has_value());
+  const auto& routes = *result->connections.by_route;
+  REQUIRE(routes.size() == 2);
+  CHECK(routes[0].first == "a");
+  CHECK(routes[0].second == 3);
+  CHECK(routes[1].second == 2);
+  REQUIRE(result->connections.by_ip->size() == 1);
+  CHECK((*result->connections.by_ip)[0].second == 9);
+  const auto& route_throughput = *result->throughput->by_route;
+  REQUIRE(route_throughput.size() == 2);
+  CHECK(route_throughput[0].second.in == 3);
+  CHECK(route_throughput[0].second.out == 4);
+  SUBCASE("a repeated schema field takes the later value") {
+    auto twice = ParseSnapshot(
+        R"({"schemaVersion":1,"timestamp":1,"connections":{"active":1,"total":1,"active":5}})");
+    REQUIRE(twice.has_value());
+    CHECK(twice->connections.active == 5);
+  }
+}
+
+TEST_CASE("Parser accepts hostile names verbatim: they are data") {
+  auto result = ParseSnapshot(Minimal(
+      "", R"(,"byRoute":{"a\"b":1,"c\\d":2,"e\nf":3,"{}=,":4,"café 日本 😀":5,"\u0000":6})"));
+  REQUIRE_MESSAGE(result.has_value(), (result.has_value() ? "" : result.error().message));
+  const auto& routes = *result->connections.by_route;
+  REQUIRE(routes.size() == 6);
+  CHECK(routes[0].first == "a\"b");
+  CHECK(routes[1].first == "c\\d");
+  CHECK(routes[2].first == "e\nf");
+  CHECK(routes[3].first == "{}=,");
+  CHECK(routes[4].first == "café 日本 😀");
+  CHECK(routes[5].first == std::string(1, '\0'));
+  SUBCASE("a 100 KB name") {
+    const std::string long_name(100000, 'r');
+    auto long_result = ParseSnapshot(Minimal("", ",\"byRoute\":{\"" + long_name + "\":1}"));
+    REQUIRE(long_result.has_value());
+    CHECK((*long_result->connections.by_route)[0].first == long_name);
+  }
+}
+
+TEST_CASE("Parser reads maps of 100k entries in document order") {
+  std::string by_ip = ",\"byIP\":{";
+  std::string throughput = ",\"throughput\":{\"byIP\":{";
+  for (int i = 0; i < 100000; ++i) {
+    const std::string ip = "10." + std::to_string(i / 65536) + "." +
+                           std::to_string((i / 256) % 256) + "." + std::to_string(i % 256);
+    if (i > 0) {
+      by_ip += ',';
+      throughput += ',';
+    }
+    by_ip += "\"" + ip + "\":" + std::to_string(i % 7);
+    throughput += "\"" + ip + "\":{\"in\":" + std::to_string(i) + ",\"out\":1}";
+  }
+  by_ip += "}";
+  throughput += "}}";
+  auto result = ParseSnapshot(Minimal(throughput, by_ip));
+  REQUIRE(result.has_value());
+  REQUIRE(result->connections.by_ip->size() == 100000);
+  CHECK((*result->connections.by_ip)[99999].first == "10.1.134.159");
+  CHECK((*result->connections.by_ip)[99999].second == 99999 % 7);
+  REQUIRE(result->throughput->by_ip->size() == 100000);
+  CHECK((*result->throughput->by_ip)[12345].second.in == 12345);
+}
+
+TEST_CASE("Parser object can be reused across documents of different sizes") {
+  proxy_client::SnapshotParser parser;
+  auto big = parser.Parse(FixtureText("snapshot_full.json"));
+  REQUIRE(big.has_value());
+  auto bad = parser.Parse("{");
+  REQUIRE_FALSE(bad.has_value());
+  auto small = parser.Parse(Minimal());
+  REQUIRE(small.has_value());
+  CHECK_FALSE(small->proxy.has_value());
+}
