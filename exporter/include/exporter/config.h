@@ -2,9 +2,11 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "exporter/metrics_options.h"
@@ -22,11 +24,13 @@ struct ProxyConfig {
   std::size_t max_body_bytes = 64 * 1024 * 1024;  // > 0
 };
 
+inline constexpr unsigned kMaxRequestsLimit = 1000;
+
 struct WebConfig {
   std::string listen_address = ":10190";  // [host]:port, host may be [v6]
   std::string telemetry_path = "/metrics";
-  unsigned max_requests = 40;     // concurrent requests served; beyond it 503
-  std::chrono::milliseconds request_timeout{10000};
+  unsigned max_requests = 40;     // concurrent requests served; beyond it 503; 1..kMaxRequestsLimit
+  std::chrono::milliseconds request_timeout{10000};  // > 0
   std::string config_file;        // --web.config.file (TLS/basic auth), empty: none
 };
 
@@ -65,6 +69,9 @@ struct CommandLine {
   std::optional<LogFormat> log_format;
 };
 
+// Applies the flags that were given over `config` (no validation: see ValidateConfig).
+void ApplyCommandLine(const CommandLine& command_line, Config& config);
+
 // Parses argv (Prometheus style: --flag=value or --flag value). Throws ConfigError.
 CommandLine ParseCommandLine(int argc, const char* const* argv);
 // The --help text.
@@ -77,5 +84,40 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source_name)
 Config LoadConfigFile(const std::string& path);
 // The effective config: defaults, then the file (if any), then the flags. Throws ConfigError.
 Config ResolveConfig(const CommandLine& command_line);
+// Checks every rule below on a complete config; throws ConfigError naming the first bad key.
+void ValidateConfig(const Config& config);
+
+// A listen address split into its parts: ":10190", "0.0.0.0:10190", "[::1]:10190",
+// "localhost:10190". Nothing when it does not parse (missing or bad port, bad host).
+struct ListenAddress {
+  std::string host;        // empty: every interface; an IPv6 literal is stored without brackets
+  std::uint16_t port = 0;  // 0: any free port
+};
+std::optional<ListenAddress> ParseListenAddress(std::string_view text);
+
+// Prometheus durations: "500ms", "2s", "1m30s", "0"; units y w d h m s ms, each at most once and
+// in that order (y = 365d). Nothing on bad syntax, a sign, a fraction or overflow.
+std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text);
+// The inverse of ParseDuration: 90000ms → "1m30s", 0 → "0s".
+std::string FormatDuration(std::chrono::milliseconds duration);
+// Byte sizes: "67108864", "64MiB", "100MB", "512B" (KiB/MiB/GiB = 1024^n, KB/MB/GB = 1000^n).
+// Nothing on bad syntax or overflow.
+std::optional<std::size_t> ParseByteSize(std::string_view text);
+
+// Rules for single values, shared by the file and the flags. Each returns the value or throws a
+// ConfigError whose what() is only the problem (`must be greater than 0, got 0s`); the caller adds
+// where the value came from (`file:line: key: ` or `--flag: `).
+std::chrono::milliseconds ParseTimeoutValue(std::string_view text);  // a duration > 0
+std::size_t ParseByteSizeValue(std::string_view text);               // a size > 0
+unsigned ParseUnsignedValue(std::string_view text, unsigned min, unsigned max);
+void CheckRange(unsigned value, unsigned min, unsigned max);
+void CheckTimeout(std::chrono::milliseconds timeout);
+void CheckProxySocket(std::string_view path);        // non-empty, fits a Unix socket address
+void CheckListenAddress(std::string_view address);   // ParseListenAddress accepts it
+void CheckTelemetryPath(std::string_view path);      // "/x...", not "/", "/-/healthy", "/-/ready"
+void CheckMetricNamespace(std::string_view metric_namespace);  // [a-zA-Z_][a-zA-Z0-9_]*
+// `text` in double quotes with quotes, backslashes and control characters escaped, so an error
+// message stays one line whatever the input was.
+std::string QuoteForMessage(std::string_view text);
 
 }  // namespace exporter
