@@ -82,6 +82,11 @@ export async function listenWithMode(server, socketPath, { mode, gid }) {
   if (Buffer.byteLength(temporaryPath) > kMaxSocketPathBytes) {
     throw new Error(`directory path too long for a Unix socket: ${directory}`);
   }
+  // Node reports bind() in a missing directory as EACCES; say what is actually wrong.
+  const directoryStats = await fs.stat(directory).catch((error) => {
+    throw new Error(`socket directory ${directory} is not usable: ${error.code}`, { cause: error });
+  });
+  if (!directoryStats.isDirectory()) throw new Error(`${directory} is not a directory`);
   await listen(server, temporaryPath);
   try {
     if (gid !== undefined) await fs.chown(temporaryPath, -1, gid);

@@ -4,7 +4,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 
-/** GET (or another method) on a Unix socket; resolves to { status, headers, body }. */
+/** GET (or another method) on a Unix socket; resolves to { status, headers, body, reusedSocket }. */
 export function request(socketPath, urlPath, { method = 'GET', agent } = {}) {
   return new Promise((resolve, reject) => {
     const req = http.request({ socketPath, path: urlPath, method, agent }, (res) => {
@@ -14,6 +14,7 @@ export function request(socketPath, urlPath, { method = 'GET', agent } = {}) {
         status: res.statusCode,
         headers: res.headers,
         body: Buffer.concat(chunks).toString('utf8'),
+        reusedSocket: req.reusedSocket,
       }));
       res.on('error', reject);
     });
