@@ -1,0 +1,107 @@
+#include "exporter/ip_aggregation.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <charconv>
+#include <cstring>
+
+#include "exporter/label_value.h"
+
+namespace exporter {
+namespace {
+
+// Clears every bit after the first `prefix` bits of `bytes`.
+void ClearHostBits(unsigned char* bytes, std::size_t size, unsigned prefix) {
+  for (std::size_t i = 0; i < size; ++i) {
+    const unsigned first_bit = static_cast<unsigned>(i) * 8;
+    if (prefix >= first_bit + 8) continue;
+    const unsigned keep = prefix > first_bit ? prefix - first_bit : 0;
+    bytes[i] = static_cast<unsigned char>(bytes[i] & (0xFF00u >> keep));
+  }
+}
+
+std::string FormatNetwork(int family, const void* address, unsigned prefix) {
+  char text[INET6_ADDRSTRLEN + 8];
+  if (inet_ntop(family, address, text, INET6_ADDRSTRLEN) == nullptr) return {};
+  std::size_t length = std::strlen(text);
+  text[length++] = '/';
+  length = static_cast<std::size_t>(
+      std::to_chars(text + length, text + sizeof text, prefix).ptr - text);
+  return std::string(text, length);
+}
+
+// Calls `add` with the label value under which `ip` is counted (copy-free when it is `ip`).
+template <typename Add>
+void WithIpLabelValue(std::string_view ip, const IpOptions& options, Add add) {
+  if (options.anonymize == IpAnonymization::kNone) {
+    if (IsValidUtf8(ip)) {
+      add(ip);
+    } else {
+      add(ToValidUtf8(ip));
+    }
+    return;
+  }
+  std::optional<std::string> network = IpNetwork(ip, options.ipv4_prefix, options.ipv6_prefix);
+  add(network ? std::string_view(*network) : kInvalidIpLabelValue);
+}
+
+}  // namespace
+
+std::optional<std::string> IpNetwork(std::string_view ip, unsigned ipv4_prefix,
+                                     unsigned ipv6_prefix) {
+  // inet_pton needs a terminated string; anything longer than an address is not one.
+  char text[INET6_ADDRSTRLEN + 1];
+  if (ip.size() >= sizeof text || ip.find('\0') != std::string_view::npos) return std::nullopt;
+  std::memcpy(text, ip.data(), ip.size());
+  text[ip.size()] = '\0';
+  ipv4_prefix = ipv4_prefix > 32 ? 32 : ipv4_prefix;
+  ipv6_prefix = ipv6_prefix > 128 ? 128 : ipv6_prefix;
+
+  in_addr v4{};
+  if (inet_pton(AF_INET, text, &v4) == 1) {
+    ClearHostBits(reinterpret_cast<unsigned char*>(&v4), sizeof v4, ipv4_prefix);
+    return FormatNetwork(AF_INET, &v4, ipv4_prefix);
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, text, &v6) == 1) {
+    if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+      std::memcpy(&v4, v6.s6_addr + 12, sizeof v4);
+      ClearHostBits(reinterpret_cast<unsigned char*>(&v4), sizeof v4, ipv4_prefix);
+      return FormatNetwork(AF_INET, &v4, ipv4_prefix);
+    }
+    ClearHostBits(v6.s6_addr, sizeof v6.s6_addr, ipv6_prefix);
+    return FormatNetwork(AF_INET6, &v6, ipv6_prefix);
+  }
+  return std::nullopt;
+}
+
+FoldedSeries AggregateIps(const proxy_client::Snapshot& snapshot, const IpOptions& options) {
+  if (options.top == 0) return {};
+  const auto& by_ip = snapshot.connections.by_ip;
+  const auto* throughput_by_ip = snapshot.throughput && snapshot.throughput->by_ip
+                                     ? &*snapshot.throughput->by_ip
+                                     : nullptr;
+  SeriesFolder folder(by_ip ? by_ip->size() : 0);
+  if (by_ip) {
+    for (const auto& [ip, connections] : *by_ip) {
+      WithIpLabelValue(ip, options,
+                       [&](std::string_view label) { folder.AddConnections(label, connections); });
+    }
+  }
+  if (throughput_by_ip) {
+    for (const auto& [ip, throughput] : *throughput_by_ip) {
+      WithIpLabelValue(ip, options,
+                       [&](std::string_view label) { folder.AddThroughput(label, throughput); });
+    }
+  }
+  FoldOptions fold;
+  fold.keep = options.top;
+  fold.keep_without_connections = false;
+  fold.always_other = true;
+  fold.connections_reported = by_ip.has_value();
+  fold.throughput_reported = throughput_by_ip != nullptr;
+  return std::move(folder).Fold(fold);
+}
+
+}  // namespace exporter
