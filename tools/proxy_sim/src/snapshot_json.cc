@@ -1,0 +1,249 @@
+#include "proxy_sim/snapshot_json.h"
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <charconv>
+#include <cstring>
+
+namespace proxy_sim {
+namespace {
+
+// Bytes that stop the fast copy loop: control characters, '"', '\\' and 0xED (which may
+// start a surrogate).
+constexpr std::array<bool, 256> MakeSpecialTable() {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 0x20; ++c) table[static_cast<std::size_t>(c)] = true;
+  table['"'] = true;
+  table['\\'] = true;
+  table[0xED] = true;
+  return table;
+}
+constexpr std::array<bool, 256> kSpecial = MakeSpecialTable();
+constexpr char kHex[] = "0123456789abcdef";
+
+// Appends into a std::string whose size is the capacity in use; `size_` is the real length.
+// Growing with resize() zero-fills once; reuse across snapshots keeps the buffer warm.
+class Sink {
+ public:
+  explicit Sink(std::string& buffer) : buffer_(buffer) {}
+  std::size_t size() const { return size_; }
+
+  char* Reserve(std::size_t n) {
+    if (size_ + n > buffer_.size()) buffer_.resize(std::max(buffer_.size() * 2, size_ + n + 4096));
+    return buffer_.data() + size_;
+  }
+  void Commit(std::size_t n) { size_ += n; }
+  void Append(std::string_view text) {
+    std::memcpy(Reserve(text.size()), text.data(), text.size());
+    size_ += text.size();
+  }
+  void Append(char c) {
+    *Reserve(1) = c;
+    ++size_;
+  }
+  void Unsigned(std::uint64_t value) {
+    char* p = Reserve(24);
+    const auto result = std::to_chars(p, p + 24, value);
+    size_ += static_cast<std::size_t>(result.ptr - p);
+  }
+  void Number(double value) {
+    assert(value >= 0 && "protocol numbers are non-negative (rule 3)");
+    if (value < 9007199254740992.0 && value == static_cast<double>(static_cast<std::uint64_t>(value))) {
+      Unsigned(static_cast<std::uint64_t>(value));
+      return;
+    }
+    char* p = Reserve(32);
+    const auto result = std::to_chars(p, p + 32, value);
+    size_ += static_cast<std::size_t>(result.ptr - p);
+  }
+  void String(std::string_view text) {
+    // Worst case: every byte becomes \u00XX.
+    char* const start = Reserve(text.size() * 6 + 2);
+    char* p = start;
+    *p++ = '"';
+    const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+    const std::size_t n = text.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      const unsigned char c = s[i];
+      if (!kSpecial[c]) {
+        *p++ = static_cast<char>(c);
+        continue;
+      }
+      switch (c) {
+        case '"': p = Put(p, "\\\""); break;
+        case '\\': p = Put(p, "\\\\"); break;
+        case '\b': p = Put(p, "\\b"); break;
+        case '\f': p = Put(p, "\\f"); break;
+        case '\n': p = Put(p, "\\n"); break;
+        case '\r': p = Put(p, "\\r"); break;
+        case '\t': p = Put(p, "\\t"); break;
+        case 0xED:
+          if (i + 2 < n && s[i + 1] >= 0xA0 && s[i + 1] <= 0xBF) {
+            // U+D800..U+DFFF: 1101 1xxx xxxx xxxx from ED 101xxxxx 10xxxxxx.
+            const unsigned code = 0xD000u | ((s[i + 1] & 0x3Fu) << 6) | (s[i + 2] & 0x3Fu);
+            p = Put(p, "\\u");
+            for (int shift = 12; shift >= 0; shift -= 4) *p++ = kHex[(code >> shift) & 0xF];
+            i += 2;
+          } else {
+            *p++ = static_cast<char>(c);
+          }
+          break;
+        default:  // other control characters
+          p = Put(p, "\\u00");
+          *p++ = kHex[c >> 4];
+          *p++ = kHex[c & 0xF];
+          break;
+      }
+    }
+    *p++ = '"';
+    size_ += static_cast<std::size_t>(p - start);
+  }
+
+ private:
+  template <std::size_t N>
+  static char* Put(char* p, const char (&literal)[N]) {
+    std::memcpy(p, literal, N - 1);
+    return p + N - 1;
+  }
+
+  std::string& buffer_;
+  std::size_t size_ = 0;
+};
+
+void InOut(Sink& out, const InOutRate& value) {
+  out.Append("{\"in\":");
+  out.Number(value.in);
+  out.Append(",\"out\":");
+  out.Number(value.out);
+  out.Append('}');
+}
+
+void Quantiles(Sink& out, const QuantileValues& q) {
+  out.Append("{\"p50\":");
+  out.Number(q.p50);
+  out.Append(",\"p95\":");
+  out.Number(q.p95);
+  out.Append(",\"p99\":");
+  out.Number(q.p99);
+  out.Append('}');
+}
+
+}  // namespace
+
+std::string_view SnapshotWriter::Write(const Simulation& simulation,
+                                       const SnapshotOptions& options) {
+  const SimulationState& s = simulation.state();
+  const auto& routes = simulation.route_names(options.hostile_names);
+  const auto& ips = simulation.ip_names(options.hostile_names);
+  const std::size_t ip_count = s.ip_active.size();
+
+  // ?ips=N selects the top N by active connections: nth_element and a sort of the N winners,
+  // O(n + N log N), instead of sorting all n.
+  const bool limited = options.max_ips && *options.max_ips < ip_count;
+  std::size_t selected = ip_count;
+  if (limited) {
+    selected = *options.max_ips;
+    order_.resize(ip_count);
+    for (std::size_t i = 0; i < ip_count; ++i) order_[i] = static_cast<std::uint32_t>(i);
+    const auto more_active = [&s](std::uint32_t a, std::uint32_t b) {
+      return s.ip_active[a] != s.ip_active[b] ? s.ip_active[a] > s.ip_active[b] : a < b;
+    };
+    if (selected > 0) {
+      std::nth_element(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(selected - 1),
+                       order_.end(), more_active);
+      std::sort(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(selected),
+                more_active);
+    }
+  }
+  const auto ip_at = [&](std::size_t k) -> std::size_t { return limited ? order_[k] : k; };
+
+  Sink out(buffer_);
+  out.Append("{\"schemaVersion\":1,\"timestamp\":");
+  out.Unsigned(static_cast<std::uint64_t>(s.timestamp_ms));
+  out.Append(",\"proxy\":{\"name\":\"smartproxy\",\"version\":\"19.6.7\",\"instance\":");
+  out.String(s.instance);
+  out.Append(",\"startTime\":");
+  out.Unsigned(static_cast<std::uint64_t>(s.start_time_ms));
+  out.Append("},\"connections\":{\"active\":");
+  out.Unsigned(s.connections_active);
+  out.Append(",\"total\":");
+  out.Unsigned(s.connections_total);
+  out.Append(",\"byRoute\":{");
+  for (std::size_t r = 0; r < routes.size(); ++r) {
+    if (r > 0) out.Append(',');
+    out.String(routes[r]);
+    out.Append(':');
+    out.Unsigned(s.route_active[r]);
+  }
+  out.Append("},\"byIP\":{");
+  for (std::size_t k = 0; k < selected; ++k) {
+    const std::size_t i = ip_at(k);
+    if (k > 0) out.Append(',');
+    out.String(ips[i]);
+    out.Append(':');
+    out.Unsigned(s.ip_active[i]);
+  }
+  out.Append("},\"distinctIPs\":");
+  out.Unsigned(ip_count);
+  out.Append("},\"requests\":{\"total\":");
+  out.Unsigned(s.requests_total);
+  out.Append(",\"perSecond\":");
+  out.Number(s.requests_per_second);
+  out.Append(",\"perMinute\":");
+  out.Number(s.requests_per_minute);
+  out.Append("},\"bytes\":{\"in\":");
+  out.Unsigned(s.bytes_in);
+  out.Append(",\"out\":");
+  out.Unsigned(s.bytes_out);
+  out.Append("},\"throughput\":{\"instant\":");
+  InOut(out, s.instant);
+  out.Append(",\"recent\":");
+  InOut(out, s.recent);
+  out.Append(",\"average\":");
+  InOut(out, s.average);
+  out.Append(",\"byRoute\":{");
+  for (std::size_t r = 0; r < routes.size(); ++r) {
+    if (r > 0) out.Append(',');
+    out.String(routes[r]);
+    out.Append(':');
+    InOut(out, s.route_throughput[r]);
+  }
+  out.Append("},\"byIP\":{");
+  for (std::size_t k = 0; k < selected; ++k) {
+    const std::size_t i = ip_at(k);
+    if (k > 0) out.Append(',');
+    out.String(ips[i]);
+    out.Append(':');
+    InOut(out, s.ip_throughput[i]);
+  }
+  out.Append("}},\"percentiles\":{\"connectionDurationMs\":");
+  Quantiles(out, s.connection_duration_ms);
+  out.Append(",\"bytesTransferred\":{\"in\":");
+  Quantiles(out, s.bytes_transferred_in);
+  out.Append(",\"out\":");
+  Quantiles(out, s.bytes_transferred_out);
+  out.Append("}}}");
+  return {buffer_.data(), out.size()};
+}
+
+std::string RenderSnapshot(const Simulation& simulation, const SnapshotOptions& options) {
+  SnapshotWriter writer;
+  return std::string(writer.Write(simulation, options));
+}
+
+void AppendJsonString(std::string& out, std::string_view text) {
+  std::string buffer;
+  Sink sink(buffer);
+  sink.String(text);
+  out.append(buffer.data(), sink.size());
+}
+
+void AppendJsonNumber(std::string& out, double value) {
+  std::string buffer;
+  Sink sink(buffer);
+  sink.Number(value);
+  out.append(buffer.data(), sink.size());
+}
+
+}  // namespace proxy_sim
