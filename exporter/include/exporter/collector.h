@@ -1,0 +1,94 @@
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <prometheus/collectable.h>
+#include <prometheus/metric_family.h>
+
+#include "exporter/metrics_options.h"
+#include "proxy_client/expected.h"
+#include "proxy_client/fetch_error.h"
+#include "proxy_client/snapshot_client.h"
+
+// Scrape-time collection: every Collect fetches one fresh snapshot (shared by the scrapes that
+// arrive while it is in flight), converts it, and adds up and the exporter's own metrics.
+namespace exporter {
+
+using FetchOutcome = proxy_client::Expected<proxy_client::FetchResult, proxy_client::FetchError>;
+// Fetches one snapshot within the request's deadline. Called by one thread at a time.
+using SnapshotFetcher = std::function<FetchOutcome(const proxy_client::FetchRequest&)>;
+
+struct CollectorOptions {
+  MetricsOptions metrics;
+  std::chrono::milliseconds timeout{2000};  // upper bound of a fetch (proxy.timeout)
+};
+
+// What the last finished fetch said, for the landing page and state-change logging.
+struct SnapshotStatus {
+  bool up = false;
+  bool ever_fetched = false;
+  std::string reason;   // FetchErrorKindName when down
+  std::string message;  // the error message when down
+  std::chrono::system_clock::time_point at{};
+};
+
+// Thread-safe: any number of threads may call Collect concurrently; Reconfigure may run at
+// any time (a SIGHUP reload) and applies from the next fetch on.
+class Collector : public prometheus::Collectable {
+ public:
+  using Clock = std::function<std::chrono::system_clock::time_point()>;
+
+  Collector(SnapshotFetcher fetcher, CollectorOptions options, Clock clock = nullptr);
+
+  // Collect within options.timeout.
+  std::vector<prometheus::MetricFamily> Collect() const override;
+  // Collect within min(deadline, options.timeout). Never throws except std::bad_alloc; a
+  // failed fetch yields up=0, the exporter's own metrics and the error counted by reason.
+  std::vector<prometheus::MetricFamily> Collect(std::chrono::milliseconds deadline) const;
+
+  void Reconfigure(SnapshotFetcher fetcher, CollectorOptions options);
+  SnapshotStatus Status() const;
+  // Fetches started (not shared) since construction: tests check that concurrent scrapes
+  // cost the proxy one fetch.
+  std::uint64_t FetchesStarted() const { return fetches_started_.load(); }
+
+ private:
+  struct FetchRecord {
+    FetchOutcome outcome;
+    std::chrono::duration<double> duration{};
+  };
+  struct Flight {
+    bool done = false;
+    std::shared_ptr<const FetchRecord> record;
+  };
+
+  std::shared_ptr<const FetchRecord> FetchShared(std::chrono::milliseconds deadline,
+                                                 const CollectorOptions& options) const;
+  void RecordOutcome(const FetchRecord& record) const;
+
+  Clock clock_;
+  mutable std::mutex mutex_;
+  mutable std::condition_variable flight_done_;
+  mutable std::shared_ptr<Flight> in_flight_;  // guarded by mutex_
+  SnapshotFetcher fetcher_;                    // guarded by mutex_
+  std::shared_ptr<const CollectorOptions> options_;  // guarded by mutex_
+  mutable SnapshotStatus status_;                    // guarded by mutex_
+
+  mutable std::atomic<std::uint64_t> scrapes_total_{0};
+  mutable std::atomic<std::uint64_t> fetches_started_{0};
+  mutable std::array<std::atomic<std::uint64_t>, 6> errors_total_{};  // by FetchErrorKind
+};
+
+// A fetcher over a SnapshotClient that it owns (the client is not thread-safe; the Collector
+// calls its fetcher from one thread at a time).
+SnapshotFetcher MakeSocketFetcher(proxy_client::SnapshotClientOptions options);
+
+}  // namespace exporter

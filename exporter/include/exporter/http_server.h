@@ -1,0 +1,56 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "exporter/collector.h"
+
+// The exporter's HTTP server (civetweb, used directly so the exporter owns every endpoint):
+//   GET <telemetry_path>  metrics of one fresh snapshot    GET /          landing page
+//   GET /-/healthy        200 while serving                 GET /-/ready   200 once listening
+// HEAD wherever GET is served; any other method 405; unknown paths 404.
+namespace exporter {
+
+struct HttpServerOptions {
+  std::string listen_address = ":10190";  // [host]:port; ":port" listens on every address
+  std::string telemetry_path = "/metrics";
+  unsigned max_requests = 40;  // concurrent metrics requests; beyond it 503 at once; 0: no limit
+  std::chrono::milliseconds request_timeout{5000};  // to receive a request's headers
+  unsigned worker_threads = 0;                      // 0: max_requests + 24
+  std::string proxy_socket;                         // shown on the landing page
+};
+
+// civetweb could not start (port in use, bad address). what() carries civetweb's reason.
+class ListenError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Starts serving on construction; stops on destruction, waiting for requests in progress.
+// The collector must outlive the server.
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, const Collector& collector);  // throws ListenError
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // The TCP ports actually bound (useful with port 0).
+  std::vector<int> ListeningPorts() const;
+
+  // The scrape deadline for a request that carried `X-Prometheus-Scrape-Timeout-Seconds`
+  // (`header`, may be empty or garbage): the smaller of `timeout` and the header minus a margin.
+  static std::chrono::milliseconds ScrapeDeadline(std::string_view header,
+                                                  std::chrono::milliseconds timeout);
+
+  struct State;
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace exporter

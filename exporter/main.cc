@@ -1,0 +1,151 @@
+// smartproxy_exporter: wiring and signals only; every decision lives in the exporter library.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "exporter/build_info.h"
+#include "exporter/collector.h"
+#include "exporter/config.h"
+#include "exporter/http_server.h"
+#include "exporter/log.h"
+
+namespace {
+
+constexpr int kExitConfig = 2;
+constexpr int kExitFailure = 1;
+// SIGTERM must end the process within 5 s (Kubernetes' grace period is longer, but a sidecar
+// that lingers delays every rollout).
+constexpr std::chrono::milliseconds kShutdownLimit{4500};
+
+exporter::CollectorOptions CollectorOptionsOf(const exporter::Config& config) {
+  return exporter::CollectorOptions{config.metrics, config.proxy.timeout};
+}
+
+exporter::SnapshotFetcher FetcherOf(const exporter::Config& config) {
+  return exporter::MakeSocketFetcher(
+      proxy_client::SnapshotClientOptions{config.proxy.socket, config.proxy.max_body_bytes});
+}
+
+exporter::HttpServerOptions ServerOptionsOf(const exporter::Config& config) {
+  exporter::HttpServerOptions options;
+  options.listen_address = config.web.listen_address;
+  options.telemetry_path = config.web.telemetry_path;
+  options.max_requests = config.web.max_requests;
+  options.request_timeout = config.web.request_timeout;
+  options.proxy_socket = config.proxy.socket;
+  return options;
+}
+
+void Reload(const exporter::CommandLine& command_line, exporter::Config& current,
+            exporter::Collector& collector) {
+  exporter::Config next;
+  try {
+    next = exporter::ResolveConfig(command_line);
+  } catch (const exporter::ConfigError& e) {
+    exporter::LogError("reload failed, keeping the previous configuration", {{"err", e.what()}});
+    return;
+  }
+  exporter::ConfigureLogging(next.log.level, next.log.format);
+  collector.Reconfigure(FetcherOf(next), CollectorOptionsOf(next));
+  if (next.web.listen_address != current.web.listen_address ||
+      next.web.telemetry_path != current.web.telemetry_path ||
+      next.web.max_requests != current.web.max_requests ||
+      next.web.request_timeout != current.web.request_timeout) {
+    exporter::LogWarn("web settings changed; they take effect after a restart");
+    next.web = current.web;
+  }
+  current = next;
+  exporter::LogInfo("configuration reloaded", {{"proxy_socket", current.proxy.socket}});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // A client that hangs up mid-response must not kill the process.
+  signal(SIGPIPE, SIG_IGN);
+  // Signals are taken by sigwait in this thread only; every thread started later inherits the
+  // mask, so none of them is interrupted.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  exporter::CommandLine command_line;
+  try {
+    command_line = exporter::ParseCommandLine(argc, argv);
+  } catch (const exporter::ConfigError& e) {
+    std::fprintf(stderr, "smartproxy_exporter: %s (see --help)\n", e.what());
+    return kExitConfig;
+  }
+  if (command_line.show_help) {
+    std::fputs(exporter::CommandLineHelp().c_str(), stdout);
+    return 0;
+  }
+  if (command_line.show_version) {
+    std::printf("smartproxy_exporter, version %s (revision: %s)\n",
+                std::string(exporter::BuildVersion()).c_str(),
+                std::string(exporter::BuildRevision()).c_str());
+    return 0;
+  }
+  exporter::Config config;
+  try {
+    config = exporter::ResolveConfig(command_line);
+  } catch (const exporter::ConfigError& e) {
+    std::fprintf(stderr, "smartproxy_exporter: invalid configuration: %s\n", e.what());
+    return kExitConfig;
+  }
+  if (command_line.check_config) {
+    std::printf("configuration is valid\n");
+    return 0;
+  }
+  exporter::ConfigureLogging(config.log.level, config.log.format);
+  exporter::LogInfo("starting smartproxy_exporter",
+                    {{"version", std::string(exporter::BuildVersion())},
+                     {"revision", std::string(exporter::BuildRevision())}});
+
+  exporter::Collector collector(FetcherOf(config), CollectorOptionsOf(config));
+  std::unique_ptr<exporter::HttpServer> server;
+  try {
+    server = std::make_unique<exporter::HttpServer>(ServerOptionsOf(config), collector);
+  } catch (const exporter::ListenError& e) {
+    exporter::LogError("cannot start the web server", {{"err", e.what()}});
+    return kExitFailure;
+  }
+  std::string ports;
+  for (const int port : server->ListeningPorts()) {
+    if (!ports.empty()) ports += ',';
+    ports += std::to_string(port);
+  }
+  exporter::LogInfo("listening", {{"address", config.web.listen_address},
+                                  {"port", ports},
+                                  {"telemetry_path", config.web.telemetry_path},
+                                  {"proxy_socket", config.proxy.socket}});
+
+  while (true) {
+    int signal_number = 0;
+    if (sigwait(&signals, &signal_number) != 0) continue;
+    if (signal_number == SIGHUP) {
+      Reload(command_line, config, collector);
+      continue;
+    }
+    exporter::LogInfo("shutting down", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    // Stopping waits for scrapes in progress; each ends by its deadline. The watchdog bounds
+    // the wait for anything else (an idle connection civetweb is still reading).
+    std::thread([] {
+      std::this_thread::sleep_for(kShutdownLimit);
+      exporter::LogWarn("shutdown took too long; exiting now");
+      _exit(0);
+    }).detach();
+    server.reset();
+    exporter::LogInfo("stopped");
+    return 0;
+  }
+}

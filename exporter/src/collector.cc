@@ -1,0 +1,213 @@
+#include "exporter/collector.h"
+
+#include <utility>
+
+#include "exporter/build_info.h"
+#include "exporter/log.h"
+#include "exporter/metric_family_builder.h"
+#include "exporter/process_metrics.h"
+#include "exporter/snapshot_metrics.h"
+
+namespace exporter {
+namespace {
+
+using proxy_client::FetchError;
+using proxy_client::FetchErrorKind;
+
+constexpr std::array<FetchErrorKind, 6> kAllErrorKinds = {
+    FetchErrorKind::kConnect,    FetchErrorKind::kTimeout, FetchErrorKind::kHttpStatus,
+    FetchErrorKind::kTooLarge,   FetchErrorKind::kParse,   FetchErrorKind::kVersion};
+
+std::size_t ErrorIndex(FetchErrorKind kind) {
+  for (std::size_t i = 0; i < kAllErrorKinds.size(); ++i) {
+    if (kAllErrorKinds[i] == kind) return i;
+  }
+  return 0;
+}
+
+std::string Name(const MetricsOptions& options, std::string_view suffix) {
+  std::string name = options.metric_namespace;
+  name += '_';
+  name += suffix;
+  return name;
+}
+
+}  // namespace
+
+Collector::Collector(SnapshotFetcher fetcher, CollectorOptions options, Clock clock)
+    : clock_(clock ? std::move(clock) : Clock([] { return std::chrono::system_clock::now(); })),
+      fetcher_(std::move(fetcher)),
+      options_(std::make_shared<const CollectorOptions>(std::move(options))) {}
+
+void Collector::Reconfigure(SnapshotFetcher fetcher, CollectorOptions options) {
+  std::lock_guard lock(mutex_);
+  fetcher_ = std::move(fetcher);
+  options_ = std::make_shared<const CollectorOptions>(std::move(options));
+}
+
+SnapshotStatus Collector::Status() const {
+  std::lock_guard lock(mutex_);
+  return status_;
+}
+
+std::vector<prometheus::MetricFamily> Collector::Collect() const {
+  std::shared_ptr<const CollectorOptions> options;
+  {
+    std::lock_guard lock(mutex_);
+    options = options_;
+  }
+  return Collect(options->timeout);
+}
+
+// Single flight: the first scrape fetches; scrapes arriving meanwhile wait for that fetch (up
+// to their own deadline) instead of asking the proxy again.
+std::shared_ptr<const Collector::FetchRecord> Collector::FetchShared(
+    std::chrono::milliseconds deadline, const CollectorOptions& options) const {
+  const auto give_up_at = std::chrono::steady_clock::now() + deadline;
+  std::unique_lock lock(mutex_);
+  if (in_flight_) {
+    const std::shared_ptr<Flight> flight = in_flight_;
+    if (flight_done_.wait_until(lock, give_up_at, [&] { return flight->done; })) {
+      return flight->record;
+    }
+    auto record = std::make_shared<FetchRecord>(FetchRecord{
+        FetchError{FetchErrorKind::kTimeout,
+                   "deadline of " + std::to_string(deadline.count()) +
+                       "ms passed while waiting for a snapshot fetch in progress"},
+        deadline});
+    errors_total_[ErrorIndex(FetchErrorKind::kTimeout)]++;
+    return record;
+  }
+  auto flight = std::make_shared<Flight>();
+  in_flight_ = flight;
+  SnapshotFetcher fetcher = fetcher_;
+  lock.unlock();
+
+  fetches_started_++;
+  proxy_client::FetchRequest request;
+  request.deadline = deadline;
+  // ips.top is pushed down to the proxy, unless IPs are anonymised: networks are summed over
+  // every IP before the top-N cut, so then every IP is needed.
+  if (options.metrics.ips.top == 0) {
+    request.ips = 0;
+  } else if (options.metrics.ips.anonymize == IpAnonymization::kNone) {
+    request.ips = options.metrics.ips.top;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  std::shared_ptr<FetchRecord> record;
+  try {
+    record = std::make_shared<FetchRecord>(FetchRecord{fetcher(request), {}});
+  } catch (const std::exception& e) {
+    record = std::make_shared<FetchRecord>(FetchRecord{
+        FetchError{FetchErrorKind::kConnect, std::string("snapshot fetch failed: ") + e.what()},
+        {}});
+  }
+  record->duration = std::chrono::steady_clock::now() - started;
+  RecordOutcome(*record);
+
+  lock.lock();
+  flight->record = record;
+  flight->done = true;
+  in_flight_.reset();
+  flight_done_.notify_all();
+  return record;
+}
+
+// Counts the error and logs once per change of state (up→down, down→up, another reason), not
+// once per scrape.
+void Collector::RecordOutcome(const FetchRecord& record) const {
+  SnapshotStatus next;
+  next.at = clock_();
+  next.ever_fetched = true;
+  if (record.outcome.has_value()) {
+    next.up = true;
+  } else {
+    const FetchError& error = record.outcome.error();
+    errors_total_[ErrorIndex(error.kind)]++;
+    next.reason = std::string(proxy_client::FetchErrorKindName(error.kind));
+    next.message = error.message;
+  }
+  SnapshotStatus previous;
+  {
+    std::lock_guard lock(mutex_);
+    previous = status_;
+    status_ = next;
+  }
+  if (next.up && (!previous.up || !previous.ever_fetched)) {
+    LogInfo("proxy snapshot available", {{"state", "up"}});
+  } else if (!next.up && (previous.up || !previous.ever_fetched || previous.reason != next.reason)) {
+    LogWarn("proxy snapshot unavailable",
+            {{"state", "down"}, {"reason", next.reason}, {"err", next.message}});
+  }
+}
+
+std::vector<prometheus::MetricFamily> Collector::Collect(
+    std::chrono::milliseconds deadline) const {
+  std::shared_ptr<const CollectorOptions> options;
+  {
+    std::lock_guard lock(mutex_);
+    options = options_;
+  }
+  if (options->timeout < deadline) deadline = options->timeout;
+  scrapes_total_++;
+  const std::shared_ptr<const FetchRecord> record = FetchShared(deadline, *options);
+  const MetricsOptions& metrics = options->metrics;
+
+  std::vector<prometheus::MetricFamily> families;
+  AggregationCounts folded;
+  const bool up = record->outcome.has_value();
+  families.push_back(MakeGauge(Name(metrics, "up"),
+                               "1 when this scrape's snapshot was fetched from the proxy and "
+                               "parsed, else 0.",
+                               up ? 1 : 0));
+  if (up) {
+    auto from_snapshot =
+        SnapshotToMetricFamilies(record->outcome.value().snapshot, metrics, clock_(), &folded);
+    families.reserve(from_snapshot.size() + 16);
+    for (auto& family : from_snapshot) families.push_back(std::move(family));
+  }
+
+  auto build_info = MakeFamily(Name(metrics, "exporter_build_info"),
+                               "A metric with a constant '1' value labeled by version and "
+                               "revision of smartproxy_exporter.",
+                               prometheus::MetricType::Gauge, 1);
+  auto& build_sample = AddSample(&build_info, 1);
+  AddLabel(&build_sample, "revision", std::string(BuildRevision()));
+  AddLabel(&build_sample, "version", std::string(BuildVersion()));
+  families.push_back(std::move(build_info));
+
+  families.push_back(MakeCounter(Name(metrics, "exporter_scrapes_total"),
+                                 "Scrapes of the metrics endpoint served.",
+                                 static_cast<double>(scrapes_total_.load())));
+  auto errors = MakeFamily(Name(metrics, "exporter_snapshot_errors_total"),
+                           "Snapshot fetches from the proxy that failed, by reason.",
+                           prometheus::MetricType::Counter, kAllErrorKinds.size());
+  for (std::size_t i = 0; i < kAllErrorKinds.size(); ++i) {
+    auto& sample = AddSample(&errors, static_cast<double>(errors_total_[i].load()));
+    AddLabel(&sample, "reason", std::string(proxy_client::FetchErrorKindName(kAllErrorKinds[i])));
+  }
+  families.push_back(std::move(errors));
+  families.push_back(MakeGauge(Name(metrics, "exporter_snapshot_duration_seconds"),
+                               "Time this scrape's snapshot fetch took, including parsing.",
+                               record->duration.count()));
+  families.push_back(MakeGauge(
+      Name(metrics, "exporter_snapshot_size_bytes"),
+      "Size of this scrape's snapshot JSON body in bytes (0 when the fetch failed).",
+      up ? static_cast<double>(record->outcome.value().body_bytes) : 0));
+  auto aggregated = MakeFamily(Name(metrics, "exporter_aggregated_series"),
+                               "Entries folded into the \"other\" series in this scrape, by kind.",
+                               prometheus::MetricType::Gauge, 2);
+  AddLabel(&AddSample(&aggregated, static_cast<double>(folded.ips)), "kind", "ip");
+  AddLabel(&AddSample(&aggregated, static_cast<double>(folded.routes)), "kind", "route");
+  families.push_back(std::move(aggregated));
+
+  for (auto& family : ProcessMetricFamilies()) families.push_back(std::move(family));
+  return families;
+}
+
+SnapshotFetcher MakeSocketFetcher(proxy_client::SnapshotClientOptions options) {
+  auto client = std::make_shared<proxy_client::SnapshotClient>(std::move(options));
+  return [client](const proxy_client::FetchRequest& request) { return client->Fetch(request); };
+}
+
+}  // namespace exporter

@@ -1,0 +1,244 @@
+#include "exporter/http_server.h"
+
+#include <civetweb.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+
+#include "exporter/config.h"
+#include "exporter/log.h"
+#include "exporter/text_writer.h"
+#include "gzip.h"
+#include "landing_page.h"
+
+namespace exporter {
+namespace {
+
+constexpr std::string_view kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
+// Prometheus sends its scrape timeout; answering after it is wasted work, so the fetch gets
+// the timeout less this margin for conversion, serialisation and the network.
+constexpr std::chrono::milliseconds kScrapeTimeoutMargin{250};
+constexpr std::chrono::milliseconds kMinimumDeadline{50};
+
+void LibraryInitOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { mg_init_library(0); });
+}
+
+// civetweb's listening_ports syntax for a Go-style listen address. ":9100" listens on every
+// IPv4 and IPv6 address, as Go's net.Listen does; civetweb does not resolve names, so
+// "localhost" means the IPv4 loopback.
+std::string CivetListeningPorts(const std::string& listen_address) {
+  const auto parsed = ParseListenAddress(listen_address);
+  if (!parsed) throw ListenError("invalid listen address " + listen_address);
+  const std::string port = std::to_string(parsed->port);
+  if (parsed->host.empty()) {
+    return (mg_check_feature(MG_FEATURES_IPV6) != 0) ? "+" + port : port;
+  }
+  if (parsed->host == "localhost") return "127.0.0.1:" + port;
+  if (parsed->host.find(':') != std::string::npos) return "[" + parsed->host + "]:" + port;
+  return parsed->host + ":" + port;
+}
+
+void SendResponse(mg_connection* conn, int status, std::string_view content_type,
+                  std::string_view body, bool head, std::string_view extra_header_name = {},
+                  std::string_view extra_header_value = {}) {
+  mg_response_header_start(conn, status);
+  mg_response_header_add(conn, "Content-Type", content_type.data(),
+                         static_cast<int>(content_type.size()));
+  const std::string length = std::to_string(body.size());
+  mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
+  if (!extra_header_name.empty()) {
+    mg_response_header_add(conn, std::string(extra_header_name).c_str(),
+                           extra_header_value.data(), static_cast<int>(extra_header_value.size()));
+  }
+  mg_response_header_send(conn);
+  if (!head && !body.empty()) mg_write(conn, body.data(), body.size());
+}
+
+void SendText(mg_connection* conn, int status, std::string_view text, bool head) {
+  SendResponse(conn, status, "text/plain; charset=utf-8", text, head);
+}
+
+}  // namespace
+
+struct HttpServer::State {
+  HttpServerOptions options;
+  const Collector& collector;
+  mg_context* context = nullptr;
+  std::atomic<unsigned> metrics_in_flight{0};
+  std::mutex start_error_mutex;
+  std::string start_error;
+
+  State(HttpServerOptions server_options, const Collector& metrics_collector)
+      : options(std::move(server_options)), collector(metrics_collector) {}
+
+  void ServeMetrics(mg_connection* conn, bool head) {
+    // node_exporter's --web.max-requests: refuse at once rather than queue scrapes that would
+    // all miss their deadline.
+    const unsigned in_flight = ++metrics_in_flight;
+    struct Release {
+      std::atomic<unsigned>& counter;
+      ~Release() { --counter; }
+    } release{metrics_in_flight};
+    if (options.max_requests > 0 && in_flight > options.max_requests) {
+      SendText(conn, 503,
+               "Too many concurrent scrapes (limit " + std::to_string(options.max_requests) +
+                   ", --web.max-requests)\n",
+               head);
+      return;
+    }
+    const char* timeout_header = mg_get_header(conn, "X-Prometheus-Scrape-Timeout-Seconds");
+    const auto deadline = ScrapeDeadline(timeout_header != nullptr ? timeout_header : "",
+                                         std::chrono::milliseconds::max());
+    const auto families = collector.Collect(deadline);
+    std::string text;
+    AppendTextFormat(families, &text);
+
+    const char* accept_encoding = mg_get_header(conn, "Accept-Encoding");
+    if (accept_encoding != nullptr && AcceptsGzip(accept_encoding)) {
+      if (auto compressed = Gzip(text)) {
+        SendResponse(conn, 200, kMetricsContentType, *compressed, head, "Content-Encoding",
+                     "gzip");
+        return;
+      }
+    }
+    SendResponse(conn, 200, kMetricsContentType, text, head);
+  }
+
+  void Handle(mg_connection* conn) {
+    const mg_request_info* request = mg_get_request_info(conn);
+    const std::string_view method = request->request_method;
+    const std::string_view path = request->local_uri != nullptr ? request->local_uri : "";
+    const bool head = method == "HEAD";
+    if (method != "GET" && !head) {
+      SendResponse(conn, 405, "text/plain; charset=utf-8", "Method Not Allowed\n", false, "Allow",
+                   "GET, HEAD");
+      return;
+    }
+    if (path == options.telemetry_path) {
+      ServeMetrics(conn, head);
+    } else if (path == "/") {
+      SendResponse(conn, 200, "text/html; charset=utf-8",
+                   LandingPage(options.telemetry_path, options.proxy_socket, collector.Status()),
+                   head);
+    } else if (path == "/-/healthy") {
+      SendText(conn, 200, "Healthy\n", head);
+    } else if (path == "/-/ready") {
+      // Ready means listening with a valid config; it must not follow the proxy, since a
+      // sidecar's readiness gates the whole pod.
+      SendText(conn, 200, "Ready\n", head);
+    } else {
+      SendText(conn, 404, "Not Found\n", head);
+    }
+  }
+
+  // civetweb 1.15 calls handlers from C without a try/catch: an exception that escaped here
+  // would terminate the process. Everything is caught and answered with a 500.
+  static int OnRequest(mg_connection* conn) {
+    auto* state = static_cast<State*>(mg_get_user_data(mg_get_context(conn)));
+    try {
+      state->Handle(conn);
+    } catch (const std::exception& e) {
+      LogError("request failed", {{"err", e.what()}});
+      mg_send_http_error(conn, 500, "%s", "Internal Server Error\n");
+    } catch (...) {
+      LogError("request failed", {{"err", "unknown exception"}});
+      mg_send_http_error(conn, 500, "%s", "Internal Server Error\n");
+    }
+    return 1;
+  }
+
+  static int OnLogMessage(const mg_connection* conn, const char* message) {
+    // Startup errors (port in use) come here before mg_start2 returns; keep the first.
+    auto* state = static_cast<State*>(mg_get_user_data(mg_get_context(conn)));
+    if (state != nullptr) {
+      std::lock_guard lock(state->start_error_mutex);
+      if (state->start_error.empty()) state->start_error = message;
+    }
+    LogDebug("civetweb", {{"detail", message}});
+    return 1;
+  }
+};
+
+std::chrono::milliseconds HttpServer::ScrapeDeadline(std::string_view header,
+                                                     std::chrono::milliseconds timeout) {
+  if (header.empty()) return timeout;
+  const std::string text(header);
+  char* end = nullptr;
+  errno = 0;
+  const double seconds = std::strtod(text.c_str(), &end);
+  if (errno != 0 || end == text.c_str() || !std::isfinite(seconds) || seconds <= 0) return timeout;
+  const double header_ms = seconds * 1000.0;
+  if (header_ms >= static_cast<double>(timeout.count())) return timeout;
+  // Short scrape timeouts keep at least half of themselves for the fetch.
+  const double margin =
+      std::min(static_cast<double>(kScrapeTimeoutMargin.count()), header_ms / 2.0);
+  const auto deadline = std::chrono::milliseconds(static_cast<long long>(header_ms - margin));
+  return std::max(std::min(deadline, timeout), kMinimumDeadline);
+}
+
+HttpServer::HttpServer(HttpServerOptions options, const Collector& collector)
+    : state_(std::make_unique<State>(std::move(options), collector)) {
+  LibraryInitOnce();
+  const HttpServerOptions& o = state_->options;
+  const unsigned threads = o.worker_threads != 0 ? o.worker_threads : o.max_requests + 24;
+  const std::string ports = CivetListeningPorts(o.listen_address);
+  const std::string num_threads = std::to_string(threads);
+  const std::string request_timeout = std::to_string(o.request_timeout.count());
+  const char* config[] = {"listening_ports", ports.c_str(),
+                          "num_threads", num_threads.c_str(),
+                          "request_timeout_ms", request_timeout.c_str(),
+                          "keep_alive_timeout_ms", "2000",
+                          "enable_keep_alive", "yes",
+                          // Requests are small GETs: 16 KiB of headers is ample.
+                          "max_request_size", "16384",
+                          "listen_backlog", "256",
+                          "enable_directory_listing", "no",
+                          "decode_url", "yes",
+                          nullptr};
+  mg_callbacks callbacks{};
+  // begin_request sees every request, before civetweb's own file serving (of which there is
+  // none: no document_root), so the exporter owns every path.
+  callbacks.begin_request = &State::OnRequest;
+  callbacks.log_message = &State::OnLogMessage;
+  mg_init_data init{};
+  init.callbacks = &callbacks;
+  init.user_data = state_.get();
+  init.configuration_options = config;
+  char error_text[256] = {};
+  unsigned error_code = 0;
+  mg_error_data error{};
+  error.code = &error_code;
+  error.text = error_text;
+  error.text_buffer_size = sizeof error_text;
+  state_->context = mg_start2(&init, &error);
+  if (state_->context == nullptr) {
+    std::string reason = error_text;
+    if (reason.empty()) {
+      std::lock_guard lock(state_->start_error_mutex);
+      reason = state_->start_error;
+    }
+    throw ListenError("cannot listen on " + o.listen_address + ": " +
+                      (reason.empty() ? "civetweb failed to start" : reason));
+  }
+}
+
+HttpServer::~HttpServer() {
+  if (state_->context != nullptr) mg_stop(state_->context);
+}
+
+std::vector<int> HttpServer::ListeningPorts() const {
+  mg_server_port ports[8] = {};
+  const int count = mg_get_server_ports(state_->context, 8, ports);
+  std::vector<int> result;
+  for (int i = 0; i < count; ++i) result.push_back(ports[i].port);
+  return result;
+}
+
+}  // namespace exporter
