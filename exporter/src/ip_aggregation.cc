@@ -26,8 +26,8 @@ std::string FormatNetwork(int family, const void* address, unsigned prefix) {
   if (inet_ntop(family, address, text, INET6_ADDRSTRLEN) == nullptr) return {};
   std::size_t length = std::strlen(text);
   text[length++] = '/';
-  length = static_cast<std::size_t>(
-      std::to_chars(text + length, text + sizeof text, prefix).ptr - text);
+  length =
+      static_cast<std::size_t>(std::to_chars(text + length, text + sizeof text, prefix).ptr - text);
   return std::string(text, length);
 }
 
@@ -79,9 +79,8 @@ std::optional<std::string> IpNetwork(std::string_view ip, unsigned ipv4_prefix,
 FoldedSeries AggregateIps(const proxy_client::Snapshot& snapshot, const IpOptions& options) {
   if (options.top == 0) return {};
   const auto& by_ip = snapshot.connections.by_ip;
-  const auto* throughput_by_ip = snapshot.throughput && snapshot.throughput->by_ip
-                                     ? &*snapshot.throughput->by_ip
-                                     : nullptr;
+  const auto* throughput_by_ip =
+      snapshot.throughput && snapshot.throughput->by_ip ? &*snapshot.throughput->by_ip : nullptr;
   SeriesFolder folder(by_ip ? by_ip->size() : 0);
   if (by_ip) {
     for (const auto& [ip, connections] : *by_ip) {

@@ -31,8 +31,8 @@ bool IsValidMetricNamespace(std::string_view metric_namespace) {
 
 bool IsValidMetricName(std::string_view name) { return MatchesName(name, true); }
 
-prometheus::MetricFamily MakeFamily(std::string name, std::string help,
-                                    prometheus::MetricType type, std::size_t expected_samples) {
+prometheus::MetricFamily MakeFamily(std::string name, std::string help, prometheus::MetricType type,
+                                    std::size_t expected_samples) {
   assert(IsValidMetricName(name) && "metric names are built from fixed parts only");
   prometheus::MetricFamily family;
   family.name = std::move(name);

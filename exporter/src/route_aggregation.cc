@@ -4,8 +4,7 @@
 
 namespace exporter {
 
-FoldedSeries AggregateRoutes(const proxy_client::Snapshot& snapshot,
-                             const RouteOptions& options) {
+FoldedSeries AggregateRoutes(const proxy_client::Snapshot& snapshot, const RouteOptions& options) {
   const auto& by_route = snapshot.connections.by_route;
   const auto* throughput_by_route = snapshot.throughput && snapshot.throughput->by_route
                                         ? &*snapshot.throughput->by_route

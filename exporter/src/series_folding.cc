@@ -113,7 +113,8 @@ FoldedSeries SeriesFolder::Fold(const FoldOptions& options) && {
   }
 
   const bool real_other = other_.has_value();
-  SeriesEntry other = real_other ? std::move(*other_) : SeriesEntry{std::string(kOtherLabelValue), {}, {}};
+  SeriesEntry other =
+      real_other ? std::move(*other_) : SeriesEntry{std::string(kOtherLabelValue), {}, {}};
   // Sum in rank order, then the unranked in document order: deterministic, and exact for the
   // integer counts of the protocol (below 2^53).
   for (std::size_t i = keep; i < ranked.size(); ++i) AddInto(entries_[ranked[i].second], &other);

@@ -52,8 +52,8 @@ void AddLabeled(MetricFamily* family, double value, std::string_view name,
   AddLabel(&AddSample(family, value), std::string(name), std::string(label_value));
 }
 
-void AddLabeled(MetricFamily* family, double value, std::string_view name1,
-                std::string_view value1, std::string_view name2, std::string_view value2) {
+void AddLabeled(MetricFamily* family, double value, std::string_view name1, std::string_view value1,
+                std::string_view name2, std::string_view value2) {
   auto& metric = AddSample(family, value);
   metric.label.reserve(2);
   AddLabel(&metric, std::string(name1), std::string(value1));
@@ -133,9 +133,8 @@ std::vector<MetricFamily> SnapshotToMetricFamilies(const proxy_client::Snapshot&
   if (connections.distinct_ips || connections.by_ip) {
     builder.AddSingle("client_ips", "Distinct client IPs with active connections.",
                       MetricType::Gauge,
-                      connections.distinct_ips
-                          ? *connections.distinct_ips
-                          : static_cast<double>(connections.by_ip->size()));
+                      connections.distinct_ips ? *connections.distinct_ips
+                                               : static_cast<double>(connections.by_ip->size()));
   }
   AddConnectionFamily(&builder, routes, "route_connections_active",
                       "Active connections per route; routes beyond the limit are summed in "
@@ -148,8 +147,8 @@ std::vector<MetricFamily> SnapshotToMetricFamilies(const proxy_client::Snapshot&
 
   if (const auto& requests = snapshot.requests) {
     if (requests->total) {
-      builder.AddSingle("requests_total", "Requests since the proxy started.",
-                        MetricType::Counter, *requests->total);
+      builder.AddSingle("requests_total", "Requests since the proxy started.", MetricType::Counter,
+                        *requests->total);
     }
     if (requests->per_second || requests->per_minute) {
       MetricFamily& family =
@@ -159,8 +158,9 @@ std::vector<MetricFamily> SnapshotToMetricFamilies(const proxy_client::Snapshot&
     }
   }
   if (const auto& bytes = snapshot.bytes) {
-    builder.AddSingle("received_bytes_total", "Bytes received from clients since the proxy started.",
-                      MetricType::Counter, bytes->in);
+    builder.AddSingle("received_bytes_total",
+                      "Bytes received from clients since the proxy started.", MetricType::Counter,
+                      bytes->in);
     builder.AddSingle("sent_bytes_total", "Bytes sent to clients since the proxy started.",
                       MetricType::Counter, bytes->out);
   }
@@ -171,8 +171,8 @@ std::vector<MetricFamily> SnapshotToMetricFamilies(const proxy_client::Snapshot&
     for (const auto& window : windows) count += window.second->has_value() ? 2 : 0;
     if (count > 0) {
       MetricFamily& family = builder.Add("throughput_bytes_per_second",
-                                         "Throughput to (in) and from (out) the proxy's clients "
-                                         "over the window.",
+                                         "Bytes per second received from (in) and sent to (out) "
+                                         "clients over the window.",
                                          MetricType::Gauge, count);
       for (const auto& [window, value] : windows) {
         if (!value->has_value()) continue;
@@ -182,11 +182,13 @@ std::vector<MetricFamily> SnapshotToMetricFamilies(const proxy_client::Snapshot&
     }
   }
   AddThroughputFamily(&builder, routes, "route_throughput_bytes_per_second",
-                      "Throughput per route; routes beyond the limit are summed in "
+                      "Bytes per second received from (in) and sent to (out) clients per route; "
+                      "routes beyond the limit are summed in "
                       "route=\"other\".",
                       "route");
   AddThroughputFamily(&builder, ips, "ip_throughput_bytes_per_second",
-                      "Throughput of the client IPs in ip_connections_active; the rest are "
+                      "Bytes per second received from (in) and sent to (out) the client IPs of "
+                      "ip_connections_active; the rest are "
                       "summed in ip=\"other\".",
                       "ip");
 
@@ -196,8 +198,7 @@ std::vector<MetricFamily> SnapshotToMetricFamilies(const proxy_client::Snapshot&
                                          "Connection duration percentiles as estimated by the "
                                          "proxy.",
                                          MetricType::Gauge, count);
-      AddPercentiles(&family, *percentiles->connection_duration_ms,
-                     kMillisecondsPerSecond, {});
+      AddPercentiles(&family, *percentiles->connection_duration_ms, kMillisecondsPerSecond, {});
     }
     const std::size_t count = PercentileCount(percentiles->bytes_transferred_in) +
                               PercentileCount(percentiles->bytes_transferred_out);
@@ -217,9 +218,8 @@ std::vector<MetricFamily> SnapshotToMetricFamilies(const proxy_client::Snapshot&
 
   if (const auto& proxy = snapshot.proxy) {
     if (proxy->name || proxy->version || proxy->instance) {
-      MetricFamily& family =
-          builder.Add("proxy_info", "Identity of the proxy; the value is always 1.",
-                      MetricType::Gauge, 1);
+      MetricFamily& family = builder.Add(
+          "proxy_info", "Identity of the proxy; the value is always 1.", MetricType::Gauge, 1);
       auto& metric = AddSample(&family, 1.0);
       metric.label.reserve(3);
       AddLabel(&metric, "instance", ToValidUtf8(proxy->instance.value_or("")));

@@ -116,8 +116,8 @@ void AppendSimple(const MetricFamily& family, const ClientMetric& metric, double
   AppendTail(metric, out);
 }
 
-void AppendCountAndSum(const MetricFamily& family, const ClientMetric& metric,
-                       std::uint64_t count, double sum, std::string* out) {
+void AppendCountAndSum(const MetricFamily& family, const ClientMetric& metric, std::uint64_t count,
+                       double sum, std::string* out) {
   AppendHead(family, metric, "_count", {}, out);
   CloseHead(metric, out);
   AppendInteger(count, out);

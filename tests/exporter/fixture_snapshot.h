@@ -25,9 +25,8 @@ inline proxy_client::Snapshot FullSnapshot() {
   t.recent = proxy_client::InOut{900, 1800};
   t.average = proxy_client::InOut{800.5, 1600.25};
   t.by_route = proxy_client::NamedValues<proxy_client::InOut>{{"api", {10, 20}}, {"web", {5, 7}}};
-  t.by_ip = proxy_client::NamedValues<proxy_client::InOut>{{"203.0.113.7", {1, 2}},
-                                                           {"198.51.100.20", {3, 4}},
-                                                           {"2001:db8::1", {0.5, 0.25}}};
+  t.by_ip = proxy_client::NamedValues<proxy_client::InOut>{
+      {"203.0.113.7", {1, 2}}, {"198.51.100.20", {3, 4}}, {"2001:db8::1", {0.5, 0.25}}};
   s.throughput = t;
   proxy_client::Percentiles p;
   p.connection_duration_ms = proxy_client::Quantiles{120, 900, 2500};

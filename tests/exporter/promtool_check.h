@@ -32,7 +32,8 @@ inline PromtoolResult RunPromtoolCheckMetrics(const std::string& text) {
   if (pipe != nullptr) {
     std::array<char, 4096> buffer{};
     std::size_t n;
-    while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
+    while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+      result.output.append(buffer.data(), n);
     int status = pclose(pipe);
     result.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
@@ -43,11 +44,11 @@ inline PromtoolResult RunPromtoolCheckMetrics(const std::string& text) {
 }  // namespace exporter_test
 
 // Fails the current test unless promtool accepts `text` without a single complaint.
-#define CHECK_PROMTOOL_CLEAN(text)                                                         \
-  do {                                                                                     \
-    const auto promtool_result = exporter_test::RunPromtoolCheckMetrics(text);             \
-    REQUIRE_MESSAGE(promtool_result.found,                                                 \
-                    "promtool not found on PATH (Debian package `prometheus`)");           \
-    CHECK_MESSAGE(promtool_result.exit_status == 0, promtool_result.output);               \
-    CHECK_MESSAGE(promtool_result.output.empty(), promtool_result.output);                 \
+#define CHECK_PROMTOOL_CLEAN(text)                                               \
+  do {                                                                           \
+    const auto promtool_result = exporter_test::RunPromtoolCheckMetrics(text);   \
+    REQUIRE_MESSAGE(promtool_result.found,                                       \
+                    "promtool not found on PATH (Debian package `prometheus`)"); \
+    CHECK_MESSAGE(promtool_result.exit_status == 0, promtool_result.output);     \
+    CHECK_MESSAGE(promtool_result.output.empty(), promtool_result.output);       \
   } while (false)

@@ -68,9 +68,11 @@ class RandomFamilies {
   bool Chance(std::size_t one_in) { return Pick(1, one_in) == 1; }
 
   std::string Name() {
-    static constexpr char kChars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_:0123456789";
+    static constexpr char kChars[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_:0123456789";
     std::string name(1, kChars[Pick(0, 52)]);
-    for (std::size_t i = Pick(0, 20); i > 0; --i) name.push_back(kChars[Pick(0, sizeof kChars - 2)]);
+    for (std::size_t i = Pick(0, 20); i > 0; --i)
+      name.push_back(kChars[Pick(0, sizeof kChars - 2)]);
     return name;
   }
 
@@ -153,9 +155,9 @@ TEST_CASE("Text writer output equals prometheus-cpp's TextSerializer on random f
 }
 
 TEST_CASE("Text writer output equals prometheus-cpp's TextSerializer on the golden families") {
-  const auto families = exporter::SnapshotToMetricFamilies(
-      exporter_test::FullSnapshot(), exporter::MetricsOptions{}, exporter_test::FullSnapshotNow(),
-      nullptr);
+  const auto families =
+      exporter::SnapshotToMetricFamilies(exporter_test::FullSnapshot(), exporter::MetricsOptions{},
+                                         exporter_test::FullSnapshotNow(), nullptr);
   CHECK(exporter::ToTextFormat(families) == Oracle(families));
 }
 

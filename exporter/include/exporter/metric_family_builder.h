@@ -1,12 +1,12 @@
 #pragma once
 
-#include <cstddef>
-#include <string>
-#include <string_view>
-
 #include <prometheus/client_metric.h>
 #include <prometheus/metric_family.h>
 #include <prometheus/metric_type.h>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
 
 // Small helpers to build prometheus::MetricFamily values by hand (a custom Collectable
 // bypasses prometheus-cpp's own name checks, so names are validated here).
@@ -20,8 +20,7 @@ bool IsValidMetricNamespace(std::string_view metric_namespace);
 bool IsValidMetricName(std::string_view name);
 
 // An empty family; `expected_samples` reserves room for that many samples.
-prometheus::MetricFamily MakeFamily(std::string name, std::string help,
-                                    prometheus::MetricType type,
+prometheus::MetricFamily MakeFamily(std::string name, std::string help, prometheus::MetricType type,
                                     std::size_t expected_samples = 0);
 
 // Appends a sample holding `value` in the field of the family's type (counter, gauge or

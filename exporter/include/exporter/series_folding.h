@@ -29,11 +29,11 @@ struct FoldedSeries {
 };
 
 struct FoldOptions {
-  std::size_t keep = 0;                   // at most this many entries keep their own name
-  bool keep_without_connections = true;   // false: entries with no connections always fold
-  bool always_other = false;              // `other` even when nothing was folded
-  bool connections_reported = false;      // `other` carries connections (0 when none folded)
-  bool throughput_reported = false;       // `other` carries throughput (0 when none folded)
+  std::size_t keep = 0;                  // at most this many entries keep their own name
+  bool keep_without_connections = true;  // false: entries with no connections always fold
+  bool always_other = false;             // `other` even when nothing was folded
+  bool connections_reported = false;     // `other` carries connections (0 when none folded)
+  bool throughput_reported = false;      // `other` carries throughput (0 when none folded)
 };
 
 // Accumulates entries by name (equal names are summed, never duplicated), then folds.

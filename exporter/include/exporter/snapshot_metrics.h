@@ -1,10 +1,10 @@
 #pragma once
 
+#include <prometheus/metric_family.h>
+
 #include <chrono>
 #include <cstddef>
 #include <vector>
-
-#include <prometheus/metric_family.h>
 
 #include "exporter/metrics_options.h"
 #include "proxy_client/snapshot.h"

@@ -1,9 +1,9 @@
 #pragma once
 
+#include <prometheus/metric_family.h>
+
 #include <string>
 #include <vector>
-
-#include <prometheus/metric_family.h>
 
 // Prometheus text exposition format 0.0.4, written without std::ostream.
 namespace exporter {

@@ -1,0 +1,131 @@
+#include "exporter/snapshot_metrics.h"
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <sstream>
+#include <string>
+#include <utility>
+
+#include "exporter/metric_family_builder.h"
+#include "exporter/text_writer.h"
+#include "fixture_snapshot.h"
+#include "promtool_check.h"
+
+namespace {
+
+using prometheus::MetricFamily;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+const MetricFamily* FindFamily(const std::vector<MetricFamily>& families, const std::string& name) {
+  for (const auto& family : families) {
+    if (family.name == name) return &family;
+  }
+  return nullptr;
+}
+
+// Every (name, label set) of the text, from the sample lines.
+void CheckNoDuplicateSeries(const std::vector<MetricFamily>& families) {
+  std::set<std::string> seen;
+  for (const auto& family : families) {
+    CHECK(exporter::IsValidMetricName(family.name));
+    for (const auto& metric : family.metric) {
+      std::string key = family.name;
+      for (const auto& label : metric.label) key += '\0' + label.name + '\0' + label.value;
+      CHECK_MESSAGE(seen.insert(key).second, "duplicate series in " << family.name);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("Conversion of the full fixture snapshot matches the golden exposition") {
+  exporter::AggregationCounts folded{99, 99};
+  const auto families =
+      exporter::SnapshotToMetricFamilies(exporter_test::FullSnapshot(), exporter::MetricsOptions{},
+                                         exporter_test::FullSnapshotNow(), &folded);
+  const std::string text = exporter::ToTextFormat(families);
+  const std::string golden_path = std::string(GOLDEN_DIR) + "/snapshot_full.prom";
+  if (std::getenv("UPDATE_GOLDEN") != nullptr) {
+    std::ofstream(golden_path, std::ios::binary) << text;
+  }
+  CHECK(text == ReadFile(golden_path));
+  CHECK(folded.ips == 0);
+  CHECK(folded.routes == 0);
+  CheckNoDuplicateSeries(families);
+  CHECK_PROMTOOL_CLEAN(text);
+}
+
+TEST_CASE("Conversion uses the configured namespace for every metric") {
+  exporter::MetricsOptions options;
+  options.metric_namespace = "edge_proxy";
+  const auto families = exporter::SnapshotToMetricFamilies(
+      exporter_test::FullSnapshot(), options, exporter_test::FullSnapshotNow(), nullptr);
+  REQUIRE(!families.empty());
+  for (const auto& family : families) CHECK(family.name.rfind("edge_proxy_", 0) == 0);
+  CHECK(FindFamily(families, "edge_proxy_connections_active") != nullptr);
+}
+
+TEST_CASE("Conversion of a minimal snapshot exports only the required groups") {
+  proxy_client::Snapshot snapshot;
+  snapshot.timestamp_ms = 1000;
+  snapshot.connections.active = 3;
+  snapshot.connections.total = 10;
+  const auto families = exporter::SnapshotToMetricFamilies(
+      snapshot, exporter::MetricsOptions{},
+      std::chrono::system_clock::time_point(std::chrono::milliseconds(3500)), nullptr);
+  const std::string text = exporter::ToTextFormat(families);
+  CHECK(text ==
+        "# HELP smartproxy_connections_active Active connections.\n"
+        "# TYPE smartproxy_connections_active gauge\n"
+        "smartproxy_connections_active 3\n"
+        "# HELP smartproxy_connections_total Connections accepted since the proxy started.\n"
+        "# TYPE smartproxy_connections_total counter\n"
+        "smartproxy_connections_total 10\n"
+        "# HELP smartproxy_snapshot_age_seconds Time between the proxy taking the snapshot and "
+        "this conversion.\n"
+        "# TYPE smartproxy_snapshot_age_seconds gauge\n"
+        "smartproxy_snapshot_age_seconds 2.5\n");
+  CHECK_PROMTOOL_CLEAN(text);
+}
+
+TEST_CASE("Client IP count falls back to the size of byIP without distinctIPs") {
+  proxy_client::Snapshot snapshot;
+  snapshot.connections.by_ip = proxy_client::NamedValues<double>{{"a", 1}, {"b", 2}, {"c", 3}};
+  const auto families = exporter::SnapshotToMetricFamilies(
+      snapshot, exporter::MetricsOptions{}, std::chrono::system_clock::time_point{}, nullptr);
+  const MetricFamily* family = FindFamily(families, "smartproxy_client_ips");
+  REQUIRE(family != nullptr);
+  CHECK(family->metric.at(0).gauge.value == 3);
+}
+
+TEST_CASE("Top zero exports no per-IP series at all") {
+  exporter::MetricsOptions options;
+  options.ips.top = 0;
+  exporter::AggregationCounts folded;
+  const auto families = exporter::SnapshotToMetricFamilies(
+      exporter_test::FullSnapshot(), options, exporter_test::FullSnapshotNow(), &folded);
+  CHECK(FindFamily(families, "smartproxy_ip_connections_active") == nullptr);
+  CHECK(FindFamily(families, "smartproxy_ip_throughput_bytes_per_second") == nullptr);
+  CHECK(FindFamily(families, "smartproxy_client_ips") != nullptr);
+  CHECK(folded.ips == 0);
+}
+
+TEST_CASE("Metric namespaces are validated") {
+  CHECK(exporter::IsValidMetricNamespace("smartproxy"));
+  CHECK(exporter::IsValidMetricNamespace("_x9"));
+  CHECK(exporter::IsValidMetricNamespace("Edge_Proxy2"));
+  CHECK_FALSE(exporter::IsValidMetricNamespace(""));
+  CHECK_FALSE(exporter::IsValidMetricNamespace("9lives"));
+  CHECK_FALSE(exporter::IsValidMetricNamespace("a:b"));
+  CHECK_FALSE(exporter::IsValidMetricNamespace("a-b"));
+  CHECK_FALSE(exporter::IsValidMetricNamespace("__reserved"));
+  CHECK_FALSE(exporter::IsValidMetricNamespace("caf\xc3\xa9"));
+}
