@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing, builds, then
+#   1. the C++ suites (doctest via ctest), including the integration tests against proxy-sim,
+#      promtool and a real Prometheus server;
+#   2. the SmartProxy adapter's tests (node --test), including the chain test through the
+#      C++ exporter;
+#   3. the C++ suites again under AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer on).
+# Exits non-zero if anything fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+./scripts/setup.sh
+
+echo "== build (RelWithDebInfo)"
+BUILD_DIR=build ./scripts/build.sh
+
+echo "== C++ tests"
+ctest --test-dir build --output-on-failure -j2
+
+echo "== adapter tests (node --test)"
+SMARTPROXY_EXPORTER_BIN="$root/build/exporter/smartproxy_exporter" \
+  node --test "$root/adapters/smartproxy/test/"
+
+if [[ "${SKIP_SANITIZERS:-0}" != 1 ]]; then
+  echo "== build with ASan + UBSan"
+  BUILD_DIR=build-asan BUILD_TYPE=Debug ./scripts/build.sh -DSMARTPROXY_SANITIZE=ON -DSMARTPROXY_BUILD_BENCH=OFF
+  echo "== C++ tests under ASan + UBSan"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure -j2
+fi
+echo "test.sh: every suite passed"
