@@ -17,7 +17,7 @@ constexpr std::array<unsigned, 8> kIpv4FirstOctets = {203, 198, 192, 100, 81, 45
 
 std::string MakeLongName(std::size_t bytes, std::string_view unit) {
   std::string name;
-  while (name.size() + unit.size() <= bytes) name += unit;
+  while (name.size() < bytes) name += unit;
   return name;
 }
 
