@@ -14,9 +14,9 @@ namespace exporter {
 namespace {
 
 struct Flag {
-  std::string_view name;         // without the leading "--"
-  std::string value_text;        // shown after '=' in the help; empty: a flag without a value
-  std::string_view help;
+  std::string_view name;   // without the leading "--"
+  std::string value_text;  // shown after '=' in the help; empty: a flag without a value
+  std::string help;
   // Stores the value; throws a bare ConfigError (the problem only) when the value is bad.
   std::function<void(CommandLine&, std::string_view)> set;
 };
@@ -169,6 +169,7 @@ CommandLine ParseCommandLine(int argc, const char* const* argv) {
 std::string CommandLineHelp() {
   // Laid out as kingpin does: the flag column, then its help, on the next line when too wide.
   constexpr std::size_t kHelpColumn = 30;
+  constexpr std::size_t kWidth = 100;
   std::string help =
       "usage: smartproxy_exporter [<flags>]\n"
       "\n"
@@ -185,7 +186,25 @@ std::string CommandLineHelp() {
       column.clear();
     }
     help += std::string(kHelpColumn - column.size(), ' ');
-    help += flag.help;
+    // Word-wrapped to kWidth, continuation lines indented to the help column.
+    std::size_t line_length = kHelpColumn;
+    std::string_view words = flag.help;
+    bool first_word = true;
+    while (!words.empty()) {
+      const std::size_t space = words.find(' ');
+      const std::string_view word = words.substr(0, space);
+      words = space == std::string_view::npos ? std::string_view() : words.substr(space + 1);
+      if (!first_word && line_length + 1 + word.size() > kWidth) {
+        help += "\n" + std::string(kHelpColumn, ' ');
+        line_length = kHelpColumn;
+      } else if (!first_word) {
+        help += ' ';
+        ++line_length;
+      }
+      help += word;
+      line_length += word.size();
+      first_word = false;
+    }
     help += "\n";
   }
   return help;

@@ -145,7 +145,8 @@ class YamlReader {
       const int key_line = key.Mark().line;
       if (!key.IsScalar()) Fail(key_line, path, "expected a plain key, got " + Describe(key));
       const std::string& name = key.Scalar();
-      const std::string key_path = path.empty() ? PathSegment(name) : path + "." + PathSegment(name);
+      const std::string key_path =
+          path.empty() ? PathSegment(name) : path + "." + PathSegment(name);
       for (const auto& [seen_name, seen_line] : seen) {
         if (seen_name == name) {
           Fail(key_line, key_path,
@@ -185,10 +186,12 @@ class YamlReader {
 
   unsigned Unsigned(const Entry& entry, unsigned min, unsigned max) const {
     const std::string& text = Scalar(entry, "an integer");
-    // A quoted "20" is a string in YAML; a config that quotes numbers is likely wrong elsewhere too.
+    // A quoted "20" is a string in YAML; a config that quotes numbers is likely wrong elsewhere
+    // too.
     const std::string& tag = entry.value.Tag();
     if (tag != "?" && tag != "tag:yaml.org,2002:int") {
-      Fail(LineOf(entry), entry.path, "expected an integer, got the string " + QuoteForMessage(text));
+      Fail(LineOf(entry), entry.path,
+           "expected an integer, got the string " + QuoteForMessage(text));
     }
     return At(entry, [&] { return ParseUnsignedValue(text, min, max); });
   }
@@ -243,9 +246,13 @@ void ReadConfig(const YamlReader& reader, const YAML::Node& root, Config& config
              reader.ReadSection(
                  section,
                  {
-                     {"socket", [&](const Entry& e) { proxy.socket = reader.CheckedString(e, CheckProxySocket); }},
+                     {"socket",
+                      [&](const Entry& e) {
+                        proxy.socket = reader.CheckedString(e, CheckProxySocket);
+                      }},
                      {"timeout", [&](const Entry& e) { proxy.timeout = reader.Timeout(e); }},
-                     {"max_body_size", [&](const Entry& e) { proxy.max_body_bytes = reader.ByteSize(e); }},
+                     {"max_body_size",
+                      [&](const Entry& e) { proxy.max_body_bytes = reader.ByteSize(e); }},
                  });
            }},
           {"web",
@@ -254,10 +261,20 @@ void ReadConfig(const YamlReader& reader, const YAML::Node& root, Config& config
              reader.ReadSection(
                  section,
                  {
-                     {"listen_address", [&](const Entry& e) { web.listen_address = reader.CheckedString(e, CheckListenAddress); }},
-                     {"telemetry_path", [&](const Entry& e) { web.telemetry_path = reader.CheckedString(e, CheckTelemetryPath); }},
-                     {"max_requests", [&](const Entry& e) { web.max_requests = reader.Unsigned(e, 1, kMaxRequestsLimit); }},
-                     {"request_timeout", [&](const Entry& e) { web.request_timeout = reader.Timeout(e); }},
+                     {"listen_address",
+                      [&](const Entry& e) {
+                        web.listen_address = reader.CheckedString(e, CheckListenAddress);
+                      }},
+                     {"telemetry_path",
+                      [&](const Entry& e) {
+                        web.telemetry_path = reader.CheckedString(e, CheckTelemetryPath);
+                      }},
+                     {"max_requests",
+                      [&](const Entry& e) {
+                        web.max_requests = reader.Unsigned(e, 1, kMaxRequestsLimit);
+                      }},
+                     {"request_timeout",
+                      [&](const Entry& e) { web.request_timeout = reader.Timeout(e); }},
                      {"config_file", [&](const Entry& e) { web.config_file = reader.String(e); }},
                  });
            }},
@@ -268,37 +285,59 @@ void ReadConfig(const YamlReader& reader, const YAML::Node& root, Config& config
              reader.ReadSection(
                  section,
                  {
-                     {"namespace", [&](const Entry& e) { metrics.metric_namespace = reader.CheckedString(e, CheckMetricNamespace); }},
+                     {"namespace",
+                      [&](const Entry& e) {
+                        metrics.metric_namespace = reader.CheckedString(e, CheckMetricNamespace);
+                      }},
                      {"ips",
                       [&](const Entry& ips_entry) {
                         IpOptions& ips = metrics.ips;
                         reader.ReadSection(
                             ips_entry,
                             {
-                                {"top", [&](const Entry& e) { ips.top = reader.Unsigned(e, 0, kAny); }},
-                                {"anonymize", [&](const Entry& e) { ips.anonymize = reader.Choice(e, ParseAnonymization, "none, prefix"); }},
-                                {"ipv4_prefix", [&](const Entry& e) { ips.ipv4_prefix = reader.Unsigned(e, 0, 32); }},
-                                {"ipv6_prefix", [&](const Entry& e) { ips.ipv6_prefix = reader.Unsigned(e, 0, 128); }},
+                                {"top",
+                                 [&](const Entry& e) { ips.top = reader.Unsigned(e, 0, kAny); }},
+                                {"anonymize",
+                                 [&](const Entry& e) {
+                                   ips.anonymize =
+                                       reader.Choice(e, ParseAnonymization, "none, prefix");
+                                 }},
+                                {"ipv4_prefix",
+                                 [&](const Entry& e) {
+                                   ips.ipv4_prefix = reader.Unsigned(e, 0, 32);
+                                 }},
+                                {"ipv6_prefix",
+                                 [&](const Entry& e) {
+                                   ips.ipv6_prefix = reader.Unsigned(e, 0, 128);
+                                 }},
                             });
                       }},
                      {"routes",
                       [&](const Entry& routes_entry) {
-                        reader.ReadSection(
-                            routes_entry,
-                            {
-                                {"max", [&](const Entry& e) { metrics.routes.max = reader.Unsigned(e, 0, kAny); }},
-                            });
+                        reader.ReadSection(routes_entry, {
+                                                             {"max",
+                                                              [&](const Entry& e) {
+                                                                metrics.routes.max =
+                                                                    reader.Unsigned(e, 0, kAny);
+                                                              }},
+                                                         });
                       }},
                  });
            }},
           {"log",
            [&](const Entry& section) {
-             reader.ReadSection(
-                 section,
-                 {
-                     {"level", [&](const Entry& e) { config.log.level = reader.Choice(e, ParseLogLevel, "debug, info, warn, error"); }},
-                     {"format", [&](const Entry& e) { config.log.format = reader.Choice(e, ParseLogFormat, "logfmt, json"); }},
-                 });
+             reader.ReadSection(section, {
+                                             {"level",
+                                              [&](const Entry& e) {
+                                                config.log.level = reader.Choice(
+                                                    e, ParseLogLevel, "debug, info, warn, error");
+                                              }},
+                                             {"format",
+                                              [&](const Entry& e) {
+                                                config.log.format = reader.Choice(e, ParseLogFormat,
+                                                                                  "logfmt, json");
+                                              }},
+                                         });
            }},
       });
 }
@@ -418,8 +457,9 @@ std::string FormatDuration(milliseconds duration) {
   std::string text;
   if (left < 0) {
     text = "-";
-    left = left == std::numeric_limits<std::int64_t>::min() ? std::numeric_limits<std::int64_t>::max()
-                                                             : -left;
+    left = left == std::numeric_limits<std::int64_t>::min()
+               ? std::numeric_limits<std::int64_t>::max()
+               : -left;
   }
   const auto part = [&](std::string_view unit, std::int64_t millis, bool exact) {
     if (exact && left % millis != 0) return;
@@ -531,8 +571,9 @@ void CheckProxySocket(std::string_view path) {
 
 void CheckListenAddress(std::string_view address) {
   if (!ParseListenAddress(address)) {
-    Problem("expected [host]:port such as \":10190\", \"127.0.0.1:10190\" or \"[::1]:10190\", got " +
-            QuoteForMessage(address));
+    Problem(
+        "expected [host]:port such as \":10190\", \"127.0.0.1:10190\" or \"[::1]:10190\", got " +
+        QuoteForMessage(address));
   }
 }
 
@@ -553,10 +594,9 @@ void CheckTelemetryPath(std::string_view path) {
 }
 
 void CheckMetricNamespace(std::string_view metric_namespace) {
-  const bool valid =
-      !metric_namespace.empty() && !IsDigit(metric_namespace.front()) &&
-      std::all_of(metric_namespace.begin(), metric_namespace.end(),
-                  [](char c) { return IsAlpha(c) || IsDigit(c) || c == '_'; });
+  const bool valid = !metric_namespace.empty() && !IsDigit(metric_namespace.front()) &&
+                     std::all_of(metric_namespace.begin(), metric_namespace.end(),
+                                 [](char c) { return IsAlpha(c) || IsDigit(c) || c == '_'; });
   if (!valid) {
     Problem("must match [a-zA-Z_][a-zA-Z0-9_]*, got " + QuoteForMessage(metric_namespace));
   }
@@ -630,11 +670,13 @@ void ValidateConfig(const Config& config) {
   });
   ValidateAt("web.listen_address", [&] { CheckListenAddress(config.web.listen_address); });
   ValidateAt("web.telemetry_path", [&] { CheckTelemetryPath(config.web.telemetry_path); });
-  ValidateAt("web.max_requests", [&] { CheckRange(config.web.max_requests, 1, kMaxRequestsLimit); });
+  ValidateAt("web.max_requests",
+             [&] { CheckRange(config.web.max_requests, 1, kMaxRequestsLimit); });
   ValidateAt("web.request_timeout", [&] { CheckTimeout(config.web.request_timeout); });
   ValidateAt("metrics.namespace", [&] { CheckMetricNamespace(config.metrics.metric_namespace); });
   ValidateAt("metrics.ips.ipv4_prefix", [&] { CheckRange(config.metrics.ips.ipv4_prefix, 0, 32); });
-  ValidateAt("metrics.ips.ipv6_prefix", [&] { CheckRange(config.metrics.ips.ipv6_prefix, 0, 128); });
+  ValidateAt("metrics.ips.ipv6_prefix",
+             [&] { CheckRange(config.metrics.ips.ipv6_prefix, 0, 128); });
 }
 
 Config ResolveConfig(const CommandLine& command_line) {

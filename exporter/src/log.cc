@@ -53,8 +53,8 @@ void AppendUnicodeEscape(std::string& out, char32_t code_point) {
 // Characters a terminal or a line-oriented reader could take as a line break or a control
 // sequence: C0, DEL, C1, and U+2028/U+2029. Always written as escapes.
 bool IsControl(char32_t code_point) {
-  return code_point < 0x20 || (code_point >= 0x7F && code_point <= 0x9F) ||
-         code_point == 0x2028 || code_point == 0x2029;
+  return code_point < 0x20 || (code_point >= 0x7F && code_point <= 0x9F) || code_point == 0x2028 ||
+         code_point == 0x2029;
 }
 
 // Appends `text` as a double-quoted string with JSON escapes, which logfmt parsers (go-logfmt)
@@ -146,14 +146,14 @@ std::string FormatTimestamp(std::chrono::system_clock::time_point ts) {
   return result;
 }
 
-std::string Caller(const std::source_location& location) {
-  std::string_view file = location.file_name();
+std::string Caller(const LogCaller& location) {
+  std::string_view file = location.file != nullptr ? location.file : "?";
   if (const auto slash = file.rfind('/'); slash != std::string_view::npos) {
     file.remove_prefix(slash + 1);
   }
   std::string result(file);
   result += ':';
-  result += std::to_string(location.line());
+  result += std::to_string(location.line);
   return result;
 }
 
@@ -240,7 +240,7 @@ bool Logger::Enabled(LogLevel level) const {
 }
 
 void Logger::Log(LogLevel level, std::string_view msg, std::initializer_list<LogField> fields,
-                 std::source_location caller) {
+                 LogCaller caller) {
   if (!Enabled(level)) return;
   try {
     std::string line = FormatLine(format_.load(std::memory_order_relaxed), clock_(), level,
@@ -286,20 +286,16 @@ void ConfigureLogging(LogLevel level, LogFormat format) {
   DefaultLogger().Configure(level, format);
 }
 
-void LogDebug(std::string_view msg, std::initializer_list<LogField> fields,
-              std::source_location caller) {
+void LogDebug(std::string_view msg, std::initializer_list<LogField> fields, LogCaller caller) {
   DefaultLogger().Log(LogLevel::kDebug, msg, fields, caller);
 }
-void LogInfo(std::string_view msg, std::initializer_list<LogField> fields,
-             std::source_location caller) {
+void LogInfo(std::string_view msg, std::initializer_list<LogField> fields, LogCaller caller) {
   DefaultLogger().Log(LogLevel::kInfo, msg, fields, caller);
 }
-void LogWarn(std::string_view msg, std::initializer_list<LogField> fields,
-             std::source_location caller) {
+void LogWarn(std::string_view msg, std::initializer_list<LogField> fields, LogCaller caller) {
   DefaultLogger().Log(LogLevel::kWarn, msg, fields, caller);
 }
-void LogError(std::string_view msg, std::initializer_list<LogField> fields,
-              std::source_location caller) {
+void LogError(std::string_view msg, std::initializer_list<LogField> fields, LogCaller caller) {
   DefaultLogger().Log(LogLevel::kError, msg, fields, caller);
 }
 

@@ -20,7 +20,7 @@ enum class LogFormat { kLogfmt, kJson };
 
 struct ProxyConfig {
   std::string socket = "/run/smartproxy/metrics.sock";
-  std::chrono::milliseconds timeout{2000};    // > 0
+  std::chrono::milliseconds timeout{2000};        // > 0
   std::size_t max_body_bytes = 64 * 1024 * 1024;  // > 0
 };
 
@@ -29,9 +29,9 @@ inline constexpr unsigned kMaxRequestsLimit = 1000;
 struct WebConfig {
   std::string listen_address = ":10190";  // [host]:port, host may be [v6]
   std::string telemetry_path = "/metrics";
-  unsigned max_requests = 40;     // concurrent requests served; beyond it 503; 1..kMaxRequestsLimit
+  unsigned max_requests = 40;  // concurrent requests served; beyond it 503; 1..kMaxRequestsLimit
   std::chrono::milliseconds request_timeout{10000};  // > 0
-  std::string config_file;        // --web.config.file (TLS/basic auth), empty: none
+  std::string config_file;  // --web.config.file (TLS/basic auth), empty: none
 };
 
 struct LogConfig {
@@ -112,9 +112,9 @@ std::size_t ParseByteSizeValue(std::string_view text);               // a size >
 unsigned ParseUnsignedValue(std::string_view text, unsigned min, unsigned max);
 void CheckRange(unsigned value, unsigned min, unsigned max);
 void CheckTimeout(std::chrono::milliseconds timeout);
-void CheckProxySocket(std::string_view path);        // non-empty, fits a Unix socket address
-void CheckListenAddress(std::string_view address);   // ParseListenAddress accepts it
-void CheckTelemetryPath(std::string_view path);      // "/x...", not "/", "/-/healthy", "/-/ready"
+void CheckProxySocket(std::string_view path);       // non-empty, fits a Unix socket address
+void CheckListenAddress(std::string_view address);  // ParseListenAddress accepts it
+void CheckTelemetryPath(std::string_view path);     // "/x...", not "/", "/-/healthy", "/-/ready"
 void CheckMetricNamespace(std::string_view metric_namespace);  // [a-zA-Z_][a-zA-Z0-9_]*
 // `text` in double quotes with quotes, backslashes and control characters escaped, so an error
 // message stays one line whatever the input was.

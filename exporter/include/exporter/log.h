@@ -7,7 +7,6 @@
 #include <initializer_list>
 #include <mutex>
 #include <optional>
-#include <source_location>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -16,7 +15,8 @@
 
 // A small structured logger in the style of go-kit log (node_exporter's), one line per event:
 //   logfmt: ts=2026-11-25T04:35:28.123Z level=info caller=main.cc:42 msg="listening" address=:10190
-//   json:   {"ts":"2026-11-25T04:35:28.123Z","level":"info","caller":"main.cc:42","msg":"listening",...}
+//   json:
+//   {"ts":"2026-11-25T04:35:28.123Z","level":"info","caller":"main.cc:42","msg":"listening",...}
 // Values are escaped so no string (e.g. an error text from the proxy) can break or forge a line.
 namespace exporter {
 
@@ -38,8 +38,8 @@ struct LogField {
   LogField(std::string_view field_key, bool field_value)
       : key(field_key), value(field_value ? "true" : "false") {}
   template <typename T>
-    requires(std::is_arithmetic_v<T> && !std::same_as<T, bool> && !std::same_as<T, char>)
-  LogField(std::string_view field_key, T field_value)
+  requires(std::is_arithmetic_v<T> && !std::same_as<T, bool> && !std::same_as<T, char>)
+      LogField(std::string_view field_key, T field_value)
       : key(field_key), value(FormatNumber(field_value)) {}
 
   std::string_view key;
@@ -59,6 +59,17 @@ struct LogField {
       return FormatNumber(static_cast<unsigned long long>(number));
     }
   }
+};
+
+// Where a log call was made. Built from compiler builtins rather than std::source_location,
+// which libstdc++ 12 does not offer to clang 14 (the fuzzing and sanitizer compiler here).
+struct LogCaller {
+  static constexpr LogCaller Current(const char* file = __builtin_FILE(),
+                                     unsigned line = __builtin_LINE()) {
+    return LogCaller{file, line};
+  }
+  const char* file;
+  unsigned line;
 };
 
 // Receives each complete line, newline included. Called with the logger's lock held, so a sink
@@ -83,7 +94,7 @@ class Logger {
 
   // Formats and emits one line if `level` is enabled. Never throws.
   void Log(LogLevel level, std::string_view msg, std::initializer_list<LogField> fields = {},
-           std::source_location caller = std::source_location::current());
+           LogCaller caller = LogCaller::Current());
 
   // The line Log would emit, without the trailing newline: a pure function for tests.
   static std::string FormatLine(LogFormat format, std::chrono::system_clock::time_point ts,
@@ -104,12 +115,12 @@ Logger& DefaultLogger();
 void ConfigureLogging(LogLevel level, LogFormat format);
 
 void LogDebug(std::string_view msg, std::initializer_list<LogField> fields = {},
-              std::source_location caller = std::source_location::current());
+              LogCaller caller = LogCaller::Current());
 void LogInfo(std::string_view msg, std::initializer_list<LogField> fields = {},
-             std::source_location caller = std::source_location::current());
+             LogCaller caller = LogCaller::Current());
 void LogWarn(std::string_view msg, std::initializer_list<LogField> fields = {},
-             std::source_location caller = std::source_location::current());
+             LogCaller caller = LogCaller::Current());
 void LogError(std::string_view msg, std::initializer_list<LogField> fields = {},
-              std::source_location caller = std::source_location::current());
+              LogCaller caller = LogCaller::Current());
 
 }  // namespace exporter
