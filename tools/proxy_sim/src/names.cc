@@ -15,6 +15,12 @@ constexpr std::array<std::string_view, 12> kRouteNames = {
 // IP's index, so addresses never repeat.
 constexpr std::array<unsigned, 8> kIpv4FirstOctets = {203, 198, 192, 100, 81, 45, 172, 10};
 
+// A string literal with its embedded NULs.
+template <std::size_t N>
+std::string Bytes(const char (&literal)[N]) {
+  return std::string(literal, N - 1);
+}
+
 std::string MakeLongName(std::size_t bytes, std::string_view unit) {
   std::string name;
   while (name.size() < bytes) name += unit;
@@ -37,7 +43,7 @@ std::vector<std::string> HostileRouteSamples() {
       "\xF0\x9F\x9A\x80 rocket \xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x92\xBB",  // 🚀 👩‍💻
       "lone \xED\xA0\x80 surrogate",
       MakeLongName(4096, "long-route-name/"),
-      std::string("ctrl\x01\x1f\x7f nul\0byte", 19),
+      Bytes("ctrl\x01\x1f\x7f nul\0byte"),
       "say 'hello'",
       "back/slash/",
       "multi line with tab",
@@ -67,7 +73,7 @@ std::vector<std::string> HostileIpSamples() {
       "ip \xED\xB0\x80 low",              // lone low surrogate U+DC00
       MakeLongName(3000, "::ffff:"),
       "tab\there",
-      std::string("nul\0ip", 6),
+      Bytes("nul\0ip"),
       "ip=\"1\",le=\"x\"",
   };
 }

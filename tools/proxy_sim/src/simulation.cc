@@ -1,6 +1,7 @@
 #include "proxy_sim/simulation.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 
 #include "names.h"
@@ -31,6 +32,11 @@ void SplitByWeight(std::uint64_t total, const std::vector<std::uint32_t>& weight
   }
 }
 
+std::uint64_t NextId() {
+  static std::atomic<std::uint64_t> next{1};
+  return next++;
+}
+
 std::string InstanceId(std::uint64_t seed, std::uint64_t generation) {
   char text[17];
   std::snprintf(text, sizeof text, "%012llx",
@@ -42,6 +48,7 @@ std::string InstanceId(std::uint64_t seed, std::uint64_t generation) {
 
 Simulation::Simulation(const SimulationOptions& options)
     : options_(options),
+      id_(NextId()),
       route_names_(internal::MakeRouteNames(options.routes)),
       hostile_route_names_(internal::MakeHostileRouteNames(options.routes)),
       ip_names_(internal::MakeIpNames(options.ips, options.seed)),

@@ -21,12 +21,34 @@ constexpr std::array<bool, 256> MakeSpecialTable() {
 }
 constexpr std::array<bool, 256> kSpecial = MakeSpecialTable();
 constexpr char kHex[] = "0123456789abcdef";
+constexpr std::size_t kMaxNumber = 32;  // to_chars of any double or uint64_t fits
+
+char* PutUnsigned(char* p, std::uint64_t value) {
+  return std::to_chars(p, p + kMaxNumber, value).ptr;
+}
+
+// Integral values below 2^53 without a fraction, others in the shortest round-trip form.
+char* PutNumber(char* p, double value) {
+  assert(value >= 0 && "protocol numbers are non-negative (rule 3)");
+  if (value < 9007199254740992.0 &&
+      value == static_cast<double>(static_cast<std::uint64_t>(value))) {
+    return PutUnsigned(p, static_cast<std::uint64_t>(value));
+  }
+  return std::to_chars(p, p + kMaxNumber, value).ptr;
+}
+
+template <std::size_t N>
+char* PutLiteral(char* p, const char (&literal)[N]) {
+  std::memcpy(p, literal, N - 1);
+  return p + N - 1;
+}
 
 // Appends into a std::string whose size is the capacity in use; `size_` is the real length.
 // Growing with resize() zero-fills once; reuse across snapshots keeps the buffer warm.
 class Sink {
  public:
-  explicit Sink(std::string& buffer) : buffer_(buffer) {}
+  // Writes from buffer[size] on; bytes beyond size() are spare capacity.
+  explicit Sink(std::string& buffer, std::size_t size = 0) : buffer_(buffer), size_(size) {}
   std::size_t size() const { return size_; }
 
   char* Reserve(std::size_t n) {
@@ -34,6 +56,7 @@ class Sink {
     return buffer_.data() + size_;
   }
   void Commit(std::size_t n) { size_ += n; }
+  void CommitTo(const char* end) { size_ = static_cast<std::size_t>(end - buffer_.data()); }
   void Append(std::string_view text) {
     std::memcpy(Reserve(text.size()), text.data(), text.size());
     size_ += text.size();
@@ -42,21 +65,8 @@ class Sink {
     *Reserve(1) = c;
     ++size_;
   }
-  void Unsigned(std::uint64_t value) {
-    char* p = Reserve(24);
-    const auto result = std::to_chars(p, p + 24, value);
-    size_ += static_cast<std::size_t>(result.ptr - p);
-  }
-  void Number(double value) {
-    assert(value >= 0 && "protocol numbers are non-negative (rule 3)");
-    if (value < 9007199254740992.0 && value == static_cast<double>(static_cast<std::uint64_t>(value))) {
-      Unsigned(static_cast<std::uint64_t>(value));
-      return;
-    }
-    char* p = Reserve(32);
-    const auto result = std::to_chars(p, p + 32, value);
-    size_ += static_cast<std::size_t>(result.ptr - p);
-  }
+  void Unsigned(std::uint64_t value) { CommitTo(PutUnsigned(Reserve(kMaxNumber), value)); }
+  void Number(double value) { CommitTo(PutNumber(Reserve(kMaxNumber), value)); }
   void String(std::string_view text) {
     // Worst case: every byte becomes \u00XX.
     char* const start = Reserve(text.size() * 6 + 2);
@@ -108,7 +118,7 @@ class Sink {
   }
 
   std::string& buffer_;
-  std::size_t size_ = 0;
+  std::size_t size_;
 };
 
 void InOut(Sink& out, const InOutRate& value) {
@@ -135,7 +145,6 @@ std::string_view SnapshotWriter::Write(const Simulation& simulation,
                                        const SnapshotOptions& options) {
   const SimulationState& s = simulation.state();
   const auto& routes = simulation.route_names(options.hostile_names);
-  const auto& ips = simulation.ip_names(options.hostile_names);
   const std::size_t ip_count = s.ip_active.size();
 
   // ?ips=N selects the top N by active connections: nth_element and a sort of the N winners,
@@ -177,12 +186,19 @@ std::string_view SnapshotWriter::Write(const Simulation& simulation,
     out.Unsigned(s.route_active[r]);
   }
   out.Append("},\"byIP\":{");
+  // The hot loops: one capacity check per entry, then raw writes.
+  const KeyCache& keys = IpKeys(simulation, options.hostile_names);
+  const auto key = [&keys](std::size_t i) {
+    return std::string_view(keys.text).substr(keys.offsets[i], keys.offsets[i + 1] - keys.offsets[i]);
+  };
   for (std::size_t k = 0; k < selected; ++k) {
     const std::size_t i = ip_at(k);
-    if (k > 0) out.Append(',');
-    out.String(ips[i]);
-    out.Append(':');
-    out.Unsigned(s.ip_active[i]);
+    const std::string_view name = key(i);
+    char* p = out.Reserve(1 + name.size() + kMaxNumber);
+    if (k > 0) *p++ = ',';
+    std::memcpy(p, name.data(), name.size());
+    p = PutUnsigned(p + name.size(), s.ip_active[i]);
+    out.CommitTo(p);
   }
   out.Append("},\"distinctIPs\":");
   out.Unsigned(ip_count);
@@ -212,10 +228,16 @@ std::string_view SnapshotWriter::Write(const Simulation& simulation,
   out.Append("},\"byIP\":{");
   for (std::size_t k = 0; k < selected; ++k) {
     const std::size_t i = ip_at(k);
-    if (k > 0) out.Append(',');
-    out.String(ips[i]);
-    out.Append(':');
-    InOut(out, s.ip_throughput[i]);
+    const std::string_view name = key(i);
+    char* p = out.Reserve(1 + name.size() + 16 + 2 * kMaxNumber);
+    if (k > 0) *p++ = ',';
+    std::memcpy(p, name.data(), name.size());
+    p = PutLiteral(p + name.size(), "{\"in\":");
+    p = PutNumber(p, s.ip_throughput[i].in);
+    p = PutLiteral(p, ",\"out\":");
+    p = PutNumber(p, s.ip_throughput[i].out);
+    *p++ = '}';
+    out.CommitTo(p);
   }
   out.Append("}},\"percentiles\":{\"connectionDurationMs\":");
   Quantiles(out, s.connection_duration_ms);
@@ -227,23 +249,43 @@ std::string_view SnapshotWriter::Write(const Simulation& simulation,
   return {buffer_.data(), out.size()};
 }
 
+const SnapshotWriter::KeyCache& SnapshotWriter::IpKeys(const Simulation& simulation,
+                                                        bool hostile) {
+  KeyCache& cache = ip_keys_[hostile ? 1 : 0];
+  if (cache.simulation_id == simulation.id()) return cache;
+  const auto& names = simulation.ip_names(hostile);
+  cache.text.clear();
+  cache.offsets.clear();
+  cache.offsets.reserve(names.size() + 1);
+  for (const std::string& name : names) {
+    cache.offsets.push_back(cache.text.size());
+    AppendJsonString(cache.text, name);
+    cache.text += ':';
+  }
+  cache.offsets.push_back(cache.text.size());
+  cache.simulation_id = simulation.id();
+  return cache;
+}
+
 std::string RenderSnapshot(const Simulation& simulation, const SnapshotOptions& options) {
   SnapshotWriter writer;
   return std::string(writer.Write(simulation, options));
 }
 
 void AppendJsonString(std::string& out, std::string_view text) {
-  std::string buffer;
-  Sink sink(buffer);
+  const std::size_t start = out.size();
+  out.resize(start + text.size() * 6 + 2);  // the worst case, so Sink never grows it
+  Sink sink(out, start);
   sink.String(text);
-  out.append(buffer.data(), sink.size());
+  out.resize(sink.size());
 }
 
 void AppendJsonNumber(std::string& out, double value) {
-  std::string buffer;
-  Sink sink(buffer);
+  const std::size_t start = out.size();
+  out.resize(start + kMaxNumber);
+  Sink sink(out, start);
   sink.Number(value);
-  out.append(buffer.data(), sink.size());
+  out.resize(sink.size());
 }
 
 }  // namespace proxy_sim

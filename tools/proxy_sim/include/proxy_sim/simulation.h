@@ -71,6 +71,9 @@ class Simulation {
   void Restart();
 
   const SimulationState& state() const { return state_; }
+  // Unique per constructed Simulation (copies share it: their names are the same), so that
+  // writers can cache what they derive from the names.
+  std::uint64_t id() const { return id_; }
   const SimulationOptions& options() const { return options_; }
   // Names by index. The hostile set (same sizes, same values) holds quotes, backslashes,
   // control characters, `{}=`, multi-KB strings, non-ASCII UTF-8 and one lone surrogate
@@ -86,6 +89,7 @@ class Simulation {
   void Step(std::int64_t elapsed_ms);
 
   SimulationOptions options_;
+  std::uint64_t id_;
   SimulationState state_;
   std::uint64_t step_count_ = 0;
   std::uint64_t generation_ = 0;  // number of restarts

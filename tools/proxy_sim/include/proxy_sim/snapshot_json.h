@@ -27,8 +27,17 @@ class SnapshotWriter {
   std::string_view Write(const Simulation& simulation, const SnapshotOptions& options);
 
  private:
+  // The IP names of one simulation as JSON keys, `"name":`, escaped once and reused.
+  struct KeyCache {
+    std::uint64_t simulation_id = 0;  // 0: empty
+    std::string text;
+    std::vector<std::size_t> offsets;  // key i is text[offsets[i], offsets[i + 1])
+  };
+  const KeyCache& IpKeys(const Simulation& simulation, bool hostile);
+
   std::string buffer_;
   std::vector<std::uint32_t> order_;
+  KeyCache ip_keys_[2];  // [hostile]
 };
 
 // Convenience for tests: one snapshot as an owned string.

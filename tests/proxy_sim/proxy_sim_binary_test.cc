@@ -1,0 +1,87 @@
+// The proxy-sim binary: readiness line, SIGUSR1 fault toggle, clean exit, refusals.
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "child_process.h"
+#include "raw_http.h"
+#include "temp_dir.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using proxy_sim_test::GetRequest;
+using proxy_sim_test::RawConnection;
+using proxy_sim_test::ReadResponse;
+
+const std::string kProgram = test_support::BuiltProgram("tools/proxy_sim/proxy-sim");
+
+// Status of one GET /v1/snapshot on a fresh connection; 0 if none.
+int SnapshotStatus(const std::string& socket_path) {
+  RawConnection connection(socket_path);
+  if (!connection.connected() || !connection.Send(GetRequest("/v1/snapshot"))) return 0;
+  const auto response = ReadResponse(connection, 10s);
+  return response ? response->status : 0;
+}
+
+TEST_CASE("proxy-sim announces readiness, toggles its fault on SIGUSR1 and exits 0 on SIGTERM") {
+  test_support::TempDir dir;
+  const std::string socket_path = dir.File("s");
+  test_support::ChildProcess sim({kProgram, "--socket", socket_path, "--ips", "20",
+                                  "--fault=http500"},
+                                 dir.path());
+  const std::string ready = "proxy-sim listening on " + socket_path + "\n";
+  REQUIRE(test_support::PollUntil([&] { return sim.Stdout() == ready || !sim.Running(); }, 10s));
+  REQUIRE(sim.Stdout() == ready);
+
+  CHECK(SnapshotStatus(socket_path) == 500);
+  sim.Signal(SIGUSR1);
+  CHECK(test_support::PollUntil([&] { return SnapshotStatus(socket_path) == 200; }, 10s));
+  sim.Signal(SIGUSR1);
+  CHECK(test_support::PollUntil([&] { return SnapshotStatus(socket_path) == 500; }, 10s));
+
+  CHECK(sim.Stop(SIGTERM, 10s) == 0);
+  struct stat st {};
+  CHECK(::lstat(socket_path.c_str(), &st) != 0);
+  CHECK(sim.Stdout() == ready);
+}
+
+TEST_CASE("proxy-sim exits 0 on SIGINT while a client hangs") {
+  test_support::TempDir dir;
+  const std::string socket_path = dir.File("s");
+  test_support::ChildProcess sim({kProgram, "--socket", socket_path, "--fault=hang"}, dir.path());
+  REQUIRE(test_support::PollUntil(
+      [&] { return sim.Stdout().find("listening") != std::string::npos || !sim.Running(); }, 10s));
+  RawConnection hanging(socket_path);
+  REQUIRE(hanging.Send(GetRequest("/v1/snapshot")));
+  CHECK(sim.Stop(SIGINT, 10s) == 0);
+}
+
+TEST_CASE("proxy-sim refuses a path that is not a socket and reports usage errors") {
+  test_support::TempDir dir;
+  const std::string path = dir.File("file");
+  test_support::WriteFile(path, "keep me");
+  {
+    test_support::ChildProcess sim({kProgram, "--socket", path}, dir.path());
+    CHECK(sim.Wait(10s) == 1);
+    CHECK(sim.Stderr().find("not a socket") != std::string::npos);
+  }
+  CHECK(test_support::ReadFile(path) == "keep me");
+  {
+    test_support::ChildProcess sim({kProgram, "--socket", dir.File("s"), "--fault=nope"},
+                                   dir.path());
+    CHECK(sim.Wait(10s) == 2);
+    CHECK(sim.Stderr().find("nope") != std::string::npos);
+  }
+  {
+    test_support::ChildProcess sim({kProgram, "--help"}, dir.path());
+    CHECK(sim.Wait(10s) == 0);
+    CHECK(sim.Stdout().find("--fault=MODE") != std::string::npos);
+  }
+}
+
+}  // namespace
