@@ -229,117 +229,103 @@ class YamlReader {
   std::string source_;
 };
 
+constexpr unsigned kAnyUnsigned = std::numeric_limits<unsigned>::max();
+
 std::optional<IpAnonymization> ParseAnonymization(std::string_view text) {
   if (text == "none") return IpAnonymization::kNone;
   if (text == "prefix") return IpAnonymization::kPrefix;
   return std::nullopt;
 }
 
-void ReadConfig(const YamlReader& reader, const YAML::Node& root, Config& config) {
-  using Entry = YamlReader::Entry;
-  reader.ReadMap(
-      root, root.Mark().line, "",
+// One function per section, each listing its keys; the key names are the file's schema.
+using Entry = YamlReader::Entry;
+
+void ReadProxy(const YamlReader& reader, const Entry& section, ProxyConfig& proxy) {
+  reader.ReadSection(
+      section,
       {
-          {"proxy",
-           [&](const Entry& section) {
-             ProxyConfig& proxy = config.proxy;
-             reader.ReadSection(
-                 section,
-                 {
-                     {"socket",
-                      [&](const Entry& e) {
-                        proxy.socket = reader.CheckedString(e, CheckProxySocket);
-                      }},
-                     {"timeout", [&](const Entry& e) { proxy.timeout = reader.Timeout(e); }},
-                     {"max_body_size",
-                      [&](const Entry& e) { proxy.max_body_bytes = reader.ByteSize(e); }},
-                 });
-           }},
-          {"web",
-           [&](const Entry& section) {
-             WebConfig& web = config.web;
-             reader.ReadSection(
-                 section,
-                 {
-                     {"listen_address",
-                      [&](const Entry& e) {
-                        web.listen_address = reader.CheckedString(e, CheckListenAddress);
-                      }},
-                     {"telemetry_path",
-                      [&](const Entry& e) {
-                        web.telemetry_path = reader.CheckedString(e, CheckTelemetryPath);
-                      }},
-                     {"max_requests",
-                      [&](const Entry& e) {
-                        web.max_requests = reader.Unsigned(e, 1, kMaxRequestsLimit);
-                      }},
-                     {"request_timeout",
-                      [&](const Entry& e) { web.request_timeout = reader.Timeout(e); }},
-                     {"config_file", [&](const Entry& e) { web.config_file = reader.String(e); }},
-                 });
-           }},
-          {"metrics",
-           [&](const Entry& section) {
-             MetricsOptions& metrics = config.metrics;
-             constexpr unsigned kAny = std::numeric_limits<unsigned>::max();
-             reader.ReadSection(
-                 section,
-                 {
-                     {"namespace",
-                      [&](const Entry& e) {
-                        metrics.metric_namespace = reader.CheckedString(e, CheckMetricNamespace);
-                      }},
-                     {"ips",
-                      [&](const Entry& ips_entry) {
-                        IpOptions& ips = metrics.ips;
-                        reader.ReadSection(
-                            ips_entry,
-                            {
-                                {"top",
-                                 [&](const Entry& e) { ips.top = reader.Unsigned(e, 0, kAny); }},
-                                {"anonymize",
-                                 [&](const Entry& e) {
-                                   ips.anonymize =
-                                       reader.Choice(e, ParseAnonymization, "none, prefix");
-                                 }},
-                                {"ipv4_prefix",
-                                 [&](const Entry& e) {
-                                   ips.ipv4_prefix = reader.Unsigned(e, 0, 32);
-                                 }},
-                                {"ipv6_prefix",
-                                 [&](const Entry& e) {
-                                   ips.ipv6_prefix = reader.Unsigned(e, 0, 128);
-                                 }},
-                            });
-                      }},
-                     {"routes",
-                      [&](const Entry& routes_entry) {
-                        reader.ReadSection(routes_entry, {
-                                                             {"max",
-                                                              [&](const Entry& e) {
-                                                                metrics.routes.max =
-                                                                    reader.Unsigned(e, 0, kAny);
-                                                              }},
-                                                         });
-                      }},
-                 });
-           }},
-          {"log",
-           [&](const Entry& section) {
-             reader.ReadSection(section, {
-                                             {"level",
-                                              [&](const Entry& e) {
-                                                config.log.level = reader.Choice(
-                                                    e, ParseLogLevel, "debug, info, warn, error");
-                                              }},
-                                             {"format",
-                                              [&](const Entry& e) {
-                                                config.log.format = reader.Choice(e, ParseLogFormat,
-                                                                                  "logfmt, json");
-                                              }},
-                                         });
-           }},
+          {"socket",
+           [&](const Entry& e) { proxy.socket = reader.CheckedString(e, CheckProxySocket); }},
+          {"timeout", [&](const Entry& e) { proxy.timeout = reader.Timeout(e); }},
+          {"max_body_size", [&](const Entry& e) { proxy.max_body_bytes = reader.ByteSize(e); }},
       });
+}
+
+void ReadWeb(const YamlReader& reader, const Entry& section, WebConfig& web) {
+  reader.ReadSection(
+      section,
+      {
+          {"listen_address",
+           [&](const Entry& e) {
+             web.listen_address = reader.CheckedString(e, CheckListenAddress);
+           }},
+          {"telemetry_path",
+           [&](const Entry& e) {
+             web.telemetry_path = reader.CheckedString(e, CheckTelemetryPath);
+           }},
+          {"max_requests",
+           [&](const Entry& e) { web.max_requests = reader.Unsigned(e, 1, kMaxRequestsLimit); }},
+          {"request_timeout", [&](const Entry& e) { web.request_timeout = reader.Timeout(e); }},
+          {"config_file", [&](const Entry& e) { web.config_file = reader.String(e); }},
+      });
+}
+
+void ReadIps(const YamlReader& reader, const Entry& section, IpOptions& ips) {
+  reader.ReadSection(
+      section,
+      {
+          {"top", [&](const Entry& e) { ips.top = reader.Unsigned(e, 0, kAnyUnsigned); }},
+          {"anonymize",
+           [&](const Entry& e) {
+             ips.anonymize = reader.Choice(e, ParseAnonymization, "none, prefix");
+           }},
+          {"ipv4_prefix", [&](const Entry& e) { ips.ipv4_prefix = reader.Unsigned(e, 0, 32); }},
+          {"ipv6_prefix", [&](const Entry& e) { ips.ipv6_prefix = reader.Unsigned(e, 0, 128); }},
+      });
+}
+
+void ReadMetrics(const YamlReader& reader, const Entry& section, MetricsOptions& metrics) {
+  reader.ReadSection(
+      section, {
+                   {"namespace",
+                    [&](const Entry& e) {
+                      metrics.metric_namespace = reader.CheckedString(e, CheckMetricNamespace);
+                    }},
+                   {"ips", [&](const Entry& e) { ReadIps(reader, e, metrics.ips); }},
+                   {"routes",
+                    [&](const Entry& routes) {
+                      reader.ReadSection(routes, {
+                                                     {"max",
+                                                      [&](const Entry& e) {
+                                                        metrics.routes.max =
+                                                            reader.Unsigned(e, 0, kAnyUnsigned);
+                                                      }},
+                                                 });
+                    }},
+               });
+}
+
+void ReadLog(const YamlReader& reader, const Entry& section, LogConfig& log) {
+  reader.ReadSection(
+      section,
+      {
+          {"level",
+           [&](const Entry& e) {
+             log.level = reader.Choice(e, ParseLogLevel, "debug, info, warn, error");
+           }},
+          {"format",
+           [&](const Entry& e) { log.format = reader.Choice(e, ParseLogFormat, "logfmt, json"); }},
+      });
+}
+
+void ReadConfig(const YamlReader& reader, const YAML::Node& root, Config& config) {
+  reader.ReadMap(root, root.Mark().line, "",
+                 {
+                     {"proxy", [&](const Entry& e) { ReadProxy(reader, e, config.proxy); }},
+                     {"web", [&](const Entry& e) { ReadWeb(reader, e, config.web); }},
+                     {"metrics", [&](const Entry& e) { ReadMetrics(reader, e, config.metrics); }},
+                     {"log", [&](const Entry& e) { ReadLog(reader, e, config.log); }},
+                 });
 }
 
 // Prefixes a bare value-rule error with the key it concerns.
