@@ -144,6 +144,7 @@ int main(int argc, char** argv) {
       exporter::LogWarn("shutdown took too long; exiting now");
       _exit(0);
     }).detach();
+    server->Shutdown(kShutdownLimit - std::chrono::milliseconds(500));
     server.reset();
     exporter::LogInfo("stopped");
     return 0;

@@ -45,6 +45,11 @@ void Collector::Reconfigure(SnapshotFetcher fetcher, CollectorOptions options) {
   options_ = std::make_shared<const CollectorOptions>(std::move(options));
 }
 
+std::size_t Collector::ScrapesWaiting() const {
+  std::lock_guard lock(mutex_);
+  return in_flight_ ? in_flight_->waiting : 0;
+}
+
 SnapshotStatus Collector::Status() const {
   std::lock_guard lock(mutex_);
   return status_;
@@ -67,9 +72,10 @@ std::shared_ptr<const Collector::FetchRecord> Collector::FetchShared(
   std::unique_lock lock(mutex_);
   if (in_flight_) {
     const std::shared_ptr<Flight> flight = in_flight_;
-    if (flight_done_.wait_until(lock, give_up_at, [&] { return flight->done; })) {
-      return flight->record;
-    }
+    ++flight->waiting;
+    const bool done = flight_done_.wait_until(lock, give_up_at, [&] { return flight->done; });
+    --flight->waiting;
+    if (done) return flight->record;
     auto record = std::make_shared<FetchRecord>(FetchRecord{
         FetchError{FetchErrorKind::kTimeout,
                    "deadline of " + std::to_string(deadline.count()) +

@@ -3,6 +3,7 @@
 #include <civetweb.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -72,6 +73,10 @@ struct HttpServer::State {
   const Collector& collector;
   mg_context* context = nullptr;
   std::atomic<unsigned> metrics_in_flight{0};
+  std::mutex requests_mutex;
+  std::condition_variable requests_done;
+  unsigned requests_in_progress = 0;  // guarded by requests_mutex
+  bool draining = false;              // guarded by requests_mutex
   std::mutex start_error_mutex;
   std::string start_error;
 
@@ -142,6 +147,21 @@ struct HttpServer::State {
   // would terminate the process. Everything is caught and answered with a 500.
   static int OnRequest(mg_connection* conn) {
     auto* state = static_cast<State*>(mg_get_user_data(mg_get_context(conn)));
+    {
+      std::lock_guard lock(state->requests_mutex);
+      if (state->draining) {
+        mg_send_http_error(conn, 503, "%s", "Shutting down\n");
+        return 1;
+      }
+      ++state->requests_in_progress;
+    }
+    struct Done {
+      State& state;
+      ~Done() {
+        std::lock_guard lock(state.requests_mutex);
+        if (--state.requests_in_progress == 0) state.requests_done.notify_all();
+      }
+    } done{*state};
     try {
       state->Handle(conn);
     } catch (const std::exception& e) {
@@ -229,11 +249,22 @@ HttpServer::HttpServer(HttpServerOptions options, const Collector& collector)
   }
 }
 
-HttpServer::~HttpServer() {
-  if (state_->context != nullptr) mg_stop(state_->context);
+void HttpServer::Shutdown(std::chrono::milliseconds grace) {
+  {
+    std::unique_lock lock(state_->requests_mutex);
+    state_->draining = true;
+    state_->requests_done.wait_for(lock, grace, [&] { return state_->requests_in_progress == 0; });
+  }
+  if (state_->context != nullptr) {
+    mg_stop(state_->context);
+    state_->context = nullptr;
+  }
 }
 
+HttpServer::~HttpServer() { Shutdown(std::chrono::milliseconds(0)); }
+
 std::vector<int> HttpServer::ListeningPorts() const {
+  if (state_->context == nullptr) return {};
   mg_server_port ports[8] = {};
   const int count = mg_get_server_ports(state_->context, 8, ports);
   std::vector<int> result;

@@ -59,6 +59,8 @@ class Collector : public prometheus::Collectable {
   // Fetches started (not shared) since construction: tests check that concurrent scrapes
   // cost the proxy one fetch.
   std::uint64_t FetchesStarted() const { return fetches_started_.load(); }
+  // Scrapes currently waiting for a fetch that another scrape started.
+  std::size_t ScrapesWaiting() const;
 
  private:
   struct FetchRecord {
@@ -67,6 +69,7 @@ class Collector : public prometheus::Collectable {
   };
   struct Flight {
     bool done = false;
+    std::size_t waiting = 0;
     std::shared_ptr<const FetchRecord> record;
   };
 

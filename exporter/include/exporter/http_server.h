@@ -39,6 +39,12 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
+  // Graceful stop: new requests get 503, requests in progress may finish for up to `grace`,
+  // then the listener and every connection close. Idempotent; the destructor calls it with no
+  // grace. (civetweb drops whatever a handler writes once mg_stop has begun, so waiting for
+  // the handlers has to happen before it.)
+  void Shutdown(std::chrono::milliseconds grace);
+
   // The TCP ports actually bound (useful with port 0).
   std::vector<int> ListeningPorts() const;
 

@@ -1,0 +1,167 @@
+#include "exporter/collector.h"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "child_process.h"
+#include "exposition.h"
+#include "exporter/text_writer.h"
+
+using namespace std::chrono_literals;
+using exporter::Collector;
+using exporter::CollectorOptions;
+using exporter::FetchOutcome;
+using proxy_client::FetchError;
+using proxy_client::FetchErrorKind;
+using proxy_client::FetchRequest;
+using proxy_client::FetchResult;
+
+namespace {
+
+FetchResult SmallSnapshot(double active) {
+  FetchResult result;
+  result.snapshot.timestamp_ms = 1764043200000;
+  result.snapshot.connections.active = active;
+  result.snapshot.connections.total = 100;
+  result.body_bytes = 123;
+  return result;
+}
+
+std::map<std::string, double> Samples(const Collector& collector,
+                                      std::chrono::milliseconds deadline = 2s) {
+  return test_support::ParseExposition(exporter::ToTextFormat(collector.Collect(deadline)));
+}
+
+}  // namespace
+
+TEST_CASE("Collector serves up=0 and its own metrics when the proxy is unreachable") {
+  Collector collector(
+      [](const FetchRequest&) -> FetchOutcome {
+        return FetchError{FetchErrorKind::kConnect, "no socket"};
+      },
+      CollectorOptions{});
+  const auto samples = Samples(collector);
+  CHECK(test_support::SampleValue(samples, "smartproxy_up") == 0);
+  CHECK(test_support::SampleValue(samples, "smartproxy_exporter_scrapes_total") == 1);
+  CHECK(test_support::SampleValue(samples, "smartproxy_exporter_snapshot_errors_total{reason=\"connect\"}") == 1);
+  CHECK(test_support::SampleValue(samples, "smartproxy_exporter_snapshot_errors_total{reason=\"version\"}") == 0);
+  CHECK(samples.count("smartproxy_connections_active") == 0);
+  CHECK(test_support::SampleValue(samples, "process_open_fds") > 0);
+  CHECK(collector.Status().reason == "connect");
+  CHECK(collector.Status().message == "no socket");
+}
+
+TEST_CASE("Collector exports a fetched snapshot and forgets it by the next scrape") {
+  std::atomic<int> calls{0};
+  Collector collector(
+      [&](const FetchRequest&) -> FetchOutcome {
+        if (++calls == 1) return SmallSnapshot(5);
+        return FetchError{FetchErrorKind::kParse, "bad"};
+      },
+      CollectorOptions{});
+  auto first = Samples(collector);
+  CHECK(test_support::SampleValue(first, "smartproxy_up") == 1);
+  CHECK(test_support::SampleValue(first, "smartproxy_connections_active") == 5);
+  CHECK(test_support::SampleValue(first, "smartproxy_exporter_snapshot_size_bytes") == 123);
+  auto second = Samples(collector);
+  CHECK(test_support::SampleValue(second, "smartproxy_up") == 0);
+  CHECK(second.count("smartproxy_connections_active") == 0);  // no stale series
+  CHECK(test_support::SampleValue(second, "smartproxy_exporter_scrapes_total") == 2);
+}
+
+TEST_CASE("Collector pushes ips.top down to the proxy, except when anonymising") {
+  std::optional<unsigned> asked;
+  const auto fetcher = [&](const FetchRequest& request) -> FetchOutcome {
+    asked = request.ips;
+    return SmallSnapshot(1);
+  };
+  CollectorOptions options;
+  options.metrics.ips.top = 7;
+  Collector collector(fetcher, options);
+  collector.Collect(1s);
+  CHECK(asked == 7u);
+  options.metrics.ips.top = 0;
+  collector.Reconfigure(fetcher, options);
+  collector.Collect(1s);
+  CHECK(asked == 0u);
+  options.metrics.ips.top = 20;
+  options.metrics.ips.anonymize = exporter::IpAnonymization::kPrefix;
+  collector.Reconfigure(fetcher, options);
+  collector.Collect(1s);
+  CHECK_FALSE(asked.has_value());
+}
+
+TEST_CASE("Collector's fetch deadline is the smaller of proxy.timeout and the scrape's") {
+  std::chrono::milliseconds seen{0};
+  CollectorOptions options;
+  options.timeout = 1500ms;
+  Collector collector(
+      [&](const FetchRequest& request) -> FetchOutcome {
+        seen = request.deadline;
+        return SmallSnapshot(1);
+      },
+      options);
+  collector.Collect(10s);
+  CHECK(seen == 1500ms);
+  collector.Collect(300ms);
+  CHECK(seen == 300ms);
+  collector.Collect();
+  CHECK(seen == 1500ms);
+}
+
+TEST_CASE("Concurrent scrapes share one fetch: the proxy is asked once") {
+  std::atomic<int> calls{0};
+  Collector* collector_ptr = nullptr;
+  Collector collector(
+      [&](const FetchRequest&) -> FetchOutcome {
+        ++calls;
+        // Hold the fetch until the three other scrapes are waiting for it.
+        test_support::PollUntil([&] { return collector_ptr->ScrapesWaiting() == 3; }, 10s);
+        return SmallSnapshot(9);
+      },
+      CollectorOptions{});
+  collector_ptr = &collector;
+  std::vector<std::thread> scrapers;
+  std::vector<double> up(4, -1);
+  for (int i = 0; i < 4; ++i) {
+    scrapers.emplace_back([&, i] {
+      up[static_cast<std::size_t>(i)] = test_support::SampleValue(Samples(collector, 10s), "smartproxy_up");
+    });
+  }
+  for (auto& scraper : scrapers) scraper.join();
+  CHECK(calls == 1);
+  CHECK(collector.FetchesStarted() == 1);
+  for (const double value : up) CHECK(value == 1);
+  Samples(collector);
+  CHECK(calls == 2);  // the next scrape fetches afresh
+}
+
+TEST_CASE("A scrape waiting on another's fetch gives up at its own deadline") {
+  std::atomic<bool> release{false};
+  Collector collector(
+      [&](const FetchRequest&) -> FetchOutcome {
+        test_support::PollUntil([&] { return release.load(); }, 10s);
+        return SmallSnapshot(1);
+      },
+      CollectorOptions{});
+  std::thread leader([&] { collector.Collect(10s); });
+  REQUIRE(test_support::PollUntil([&] { return collector.FetchesStarted() == 1; }, 5s));
+  const auto started = std::chrono::steady_clock::now();
+  const auto samples = Samples(collector, 100ms);
+  CHECK(std::chrono::steady_clock::now() - started < 2s);
+  CHECK(test_support::SampleValue(samples, "smartproxy_up") == 0);
+  CHECK(test_support::SampleValue(samples, "smartproxy_exporter_snapshot_errors_total{reason=\"timeout\"}") == 1);
+  release = true;
+  leader.join();
+}
+
+TEST_CASE("An exception thrown by a fetcher becomes up=0, never escapes") {
+  Collector collector(
+      [](const FetchRequest&) -> FetchOutcome { throw std::runtime_error("boom"); },
+      CollectorOptions{});
+  const auto samples = Samples(collector);
+  CHECK(test_support::SampleValue(samples, "smartproxy_up") == 0);
+  CHECK(collector.Status().message.find("boom") != std::string::npos);
+}
