@@ -31,19 +31,13 @@ std::string FormatNetwork(int family, const void* address, unsigned prefix) {
   return std::string(text, length);
 }
 
-// Calls `add` with the label value under which `ip` is counted (copy-free when it is `ip`).
-template <typename Add>
-void WithIpLabelValue(std::string_view ip, const IpOptions& options, Add add) {
+// The entry under which `ip` is counted (no copy when the label value is `ip` itself).
+SeriesFolder::EntryId FindIp(SeriesFolder* folder, std::string_view ip, const IpOptions& options) {
   if (options.anonymize == IpAnonymization::kNone) {
-    if (IsValidUtf8(ip)) {
-      add(ip);
-    } else {
-      add(ToValidUtf8(ip));
-    }
-    return;
+    return IsValidUtf8(ip) ? folder->FindView(ip) : folder->FindCopy(ToValidUtf8(ip));
   }
   std::optional<std::string> network = IpNetwork(ip, options.ipv4_prefix, options.ipv6_prefix);
-  add(network ? std::string_view(*network) : kInvalidIpLabelValue);
+  return network ? folder->FindCopy(std::move(*network)) : folder->FindView(kInvalidIpLabelValue);
 }
 
 }  // namespace
@@ -82,18 +76,9 @@ FoldedSeries AggregateIps(const proxy_client::Snapshot& snapshot, const IpOption
   const auto* throughput_by_ip =
       snapshot.throughput && snapshot.throughput->by_ip ? &*snapshot.throughput->by_ip : nullptr;
   SeriesFolder folder(by_ip ? by_ip->size() : 0);
-  if (by_ip) {
-    for (const auto& [ip, connections] : *by_ip) {
-      WithIpLabelValue(ip, options,
-                       [&](std::string_view label) { folder.AddConnections(label, connections); });
-    }
-  }
-  if (throughput_by_ip) {
-    for (const auto& [ip, throughput] : *throughput_by_ip) {
-      WithIpLabelValue(ip, options,
-                       [&](std::string_view label) { folder.AddThroughput(label, throughput); });
-    }
-  }
+  AddConnectionsAndThroughput(
+      &folder, by_ip ? &*by_ip : nullptr, throughput_by_ip,
+      [&](SeriesFolder* f, std::string_view ip) { return FindIp(f, ip, options); });
   FoldOptions fold;
   fold.keep = options.top;
   fold.keep_without_connections = false;

@@ -10,24 +10,11 @@ FoldedSeries AggregateRoutes(const proxy_client::Snapshot& snapshot, const Route
                                         ? &*snapshot.throughput->by_route
                                         : nullptr;
   SeriesFolder folder(by_route ? by_route->size() : 0);
-  if (by_route) {
-    for (const auto& [route, connections] : *by_route) {
-      if (IsValidUtf8(route)) {
-        folder.AddConnections(route, connections);
-      } else {
-        folder.AddConnections(ToValidUtf8(route), connections);
-      }
-    }
-  }
-  if (throughput_by_route) {
-    for (const auto& [route, throughput] : *throughput_by_route) {
-      if (IsValidUtf8(route)) {
-        folder.AddThroughput(route, throughput);
-      } else {
-        folder.AddThroughput(ToValidUtf8(route), throughput);
-      }
-    }
-  }
+  AddConnectionsAndThroughput(&folder, by_route ? &*by_route : nullptr, throughput_by_route,
+                              [](SeriesFolder* f, std::string_view route) {
+                                return IsValidUtf8(route) ? f->FindView(route)
+                                                          : f->FindCopy(ToValidUtf8(route));
+                              });
   FoldOptions fold;
   fold.keep = options.max;
   fold.keep_without_connections = true;

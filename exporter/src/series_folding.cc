@@ -15,14 +15,8 @@ std::size_t SlotCountFor(std::size_t entries) {
   return slots;
 }
 
-// Ranking key; NaN (impossible from the parser, possible in a hand-made Snapshot) sorts last
-// so the comparison stays a strict weak order.
-double RankKey(const SeriesEntry& entry) {
-  double value = entry.connections.value_or(0.0);
-  return std::isnan(value) ? -std::numeric_limits<double>::infinity() : value;
-}
-
-void AddInto(const SeriesEntry& from, SeriesEntry* to) {
+template <typename From>
+void AddInto(const From& from, SeriesEntry* to) {
   if (from.connections) to->connections = to->connections.value_or(0.0) + *from.connections;
   if (from.throughput) {
     proxy_client::InOut sum = to->throughput.value_or(proxy_client::InOut{});
@@ -50,17 +44,13 @@ void SeriesFolder::Grow() {
   }
 }
 
-SeriesEntry& SeriesFolder::Find(std::string_view name) {
-  if (name == kOtherLabelValue) {
-    if (!other_) other_ = SeriesEntry{std::string(kOtherLabelValue), {}, {}};
-    return *other_;
-  }
+SeriesFolder::EntryId SeriesFolder::Find(std::string_view name, std::string* owned) {
   const std::uint64_t hash = std::hash<std::string_view>{}(name);
   std::size_t mask = slots_.size() - 1;
   std::size_t slot = hash & mask;
   while (slots_[slot] != 0) {
-    std::size_t index = slots_[slot] - 1;
-    if (hashes_[index] == hash && entries_[index].name == name) return entries_[index];
+    const std::uint32_t index = slots_[slot] - 1;
+    if (hashes_[index] == hash && entries_[index].name == name) return index;
     slot = (slot + 1) & mask;
   }
   if (2 * (entries_.size() + 1) > slots_.size()) {
@@ -69,58 +59,84 @@ SeriesEntry& SeriesFolder::Find(std::string_view name) {
     slot = hash & mask;
     while (slots_[slot] != 0) slot = (slot + 1) & mask;
   }
-  slots_[slot] = static_cast<std::uint32_t>(entries_.size() + 1);
+  if (owned != nullptr) name = owned_names_.emplace_back(std::move(*owned));
+  const auto index = static_cast<EntryId>(entries_.size());
+  slots_[slot] = index + 1;
   hashes_.push_back(hash);
-  return entries_.emplace_back(SeriesEntry{std::string(name), {}, {}});
+  entries_.push_back(Entry{name, {}, {}});
+  return index;
 }
 
-void SeriesFolder::AddConnections(std::string_view name, double connections) {
-  SeriesEntry& entry = Find(name);
+SeriesFolder::EntryId SeriesFolder::FindView(std::string_view name) { return Find(name, nullptr); }
+
+SeriesFolder::EntryId SeriesFolder::FindCopy(std::string name) {
+  const std::string_view view = name;
+  return Find(view, &name);
+}
+
+void SeriesFolder::AddConnections(EntryId id, double connections) {
+  auto& entry = entries_[id];
   entry.connections = entry.connections.value_or(0.0) + connections;
 }
 
-void SeriesFolder::AddThroughput(std::string_view name, proxy_client::InOut throughput) {
-  AddInto(SeriesEntry{{}, {}, throughput}, &Find(name));
+void SeriesFolder::AddThroughput(EntryId id, proxy_client::InOut throughput) {
+  auto& entry = entries_[id];
+  proxy_client::InOut sum = entry.throughput.value_or(proxy_client::InOut{});
+  sum.in += throughput.in;
+  sum.out += throughput.out;
+  entry.throughput = sum;
 }
 
 FoldedSeries SeriesFolder::Fold(const FoldOptions& options) && {
   FoldedSeries result;
-  // Candidates for a name of their own, as (key, index) pairs for a cache-friendly sort.
-  std::vector<std::pair<double, std::uint32_t>> ranked;
+  SeriesEntry other{std::string(kOtherLabelValue), {}, {}};
+  bool real_other = false;
+  // Candidates for a name of their own, as (rank key, index) pairs; NaN (impossible from the
+  // parser, possible in a hand-made Snapshot) ranks last so the order stays strict weak.
+  std::vector<std::pair<double, EntryId>> ranked;
   ranked.reserve(entries_.size());
-  std::vector<std::uint32_t> always_folded;
-  for (std::size_t i = 0; i < entries_.size(); ++i) {
-    if (options.keep_without_connections || entries_[i].connections) {
-      ranked.emplace_back(RankKey(entries_[i]), static_cast<std::uint32_t>(i));
+  std::vector<bool> is_folded(entries_.size(), false);
+  for (EntryId i = 0; i < entries_.size(); ++i) {
+    const Entry& entry = entries_[i];
+    if (entry.name == kOtherLabelValue) {
+      AddInto(entry, &other);
+      real_other = true;
+    } else if (options.keep_without_connections || entry.connections) {
+      const double key = entry.connections.value_or(0.0);
+      ranked.emplace_back(std::isnan(key) ? -std::numeric_limits<double>::infinity() : key, i);
     } else {
-      always_folded.push_back(static_cast<std::uint32_t>(i));
+      is_folded[i] = true;
+      ++result.folded;
     }
   }
-  auto by_rank = [this](const auto& a, const auto& b) {
-    if (a.first != b.first) return a.first > b.first;
-    return entries_[a.second].name < entries_[b.second].name;
-  };
   const std::size_t keep = std::min(options.keep, ranked.size());
   if (keep < ranked.size()) {
+    const auto by_rank = [this](const auto& a, const auto& b) {
+      if (a.first != b.first) return a.first > b.first;
+      return entries_[a.second].name < entries_[b.second].name;
+    };
     std::nth_element(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(keep),
                      ranked.end(), by_rank);
+    for (std::size_t i = keep; i < ranked.size(); ++i) is_folded[ranked[i].second] = true;
+    result.folded += ranked.size() - keep;
+    // The kept back in order of first appearance, as when nothing is cut.
+    std::sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(keep),
+              [](const auto& a, const auto& b) { return a.second < b.second; });
   }
-  std::sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(keep), by_rank);
+  // Summed in order of first appearance: deterministic whatever the selection did (and exact
+  // anyway for the protocol's integer counts, below 2^53).
+  if (result.folded > 0) {
+    for (EntryId i = 0; i < entries_.size(); ++i) {
+      if (is_folded[i]) AddInto(entries_[i], &other);
+    }
+  }
 
   result.kept.reserve(keep);
   for (std::size_t i = 0; i < keep; ++i) {
-    result.kept.push_back(std::move(entries_[ranked[i].second]));
+    Entry& entry = entries_[ranked[i].second];
+    result.kept.push_back(
+        SeriesEntry{std::string(entry.name), entry.connections, entry.throughput});
   }
-
-  const bool real_other = other_.has_value();
-  SeriesEntry other =
-      real_other ? std::move(*other_) : SeriesEntry{std::string(kOtherLabelValue), {}, {}};
-  // Sum in rank order, then the unranked in document order: deterministic, and exact for the
-  // integer counts of the protocol (below 2^53).
-  for (std::size_t i = keep; i < ranked.size(); ++i) AddInto(entries_[ranked[i].second], &other);
-  for (std::uint32_t index : always_folded) AddInto(entries_[index], &other);
-  result.folded = ranked.size() - keep + always_folded.size();
-
   if (result.folded > 0 || options.always_other) {
     if (options.connections_reported && !other.connections) other.connections = 0.0;
     if (options.throughput_reported && !other.throughput) other.throughput = proxy_client::InOut{};

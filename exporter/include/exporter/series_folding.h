@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,7 +24,7 @@ struct SeriesEntry {
 };
 
 struct FoldedSeries {
-  std::vector<SeriesEntry> kept;     // most active connections first, ties by name (bytewise)
+  std::vector<SeriesEntry> kept;     // in order of first appearance
   std::optional<SeriesEntry> other;  // name "other": the sum of everything not kept
   std::size_t folded = 0;            // distinct entries summed into `other` (not a real "other")
 };
@@ -36,27 +37,64 @@ struct FoldOptions {
   bool throughput_reported = false;      // `other` carries throughput (0 when none folded)
 };
 
-// Accumulates entries by name (equal names are summed, never duplicated), then folds.
-// Single use; not thread-safe.
+// Accumulates entries by name (equal names are summed, never duplicated), then keeps the
+// `keep` entries with most active connections (ties: the bytewise smaller name) and sums the
+// rest into "other". Single use; not thread-safe.
 class SeriesFolder {
  public:
+  using EntryId = std::uint32_t;
+
   explicit SeriesFolder(std::size_t expected_entries);
 
-  // Adds to the entry `name` (valid UTF-8), creating it if needed.
-  void AddConnections(std::string_view name, double connections);
-  void AddThroughput(std::string_view name, proxy_client::InOut throughput);
+  // The entry named `name` (valid UTF-8), created if needed. FindView keeps a view: `name`
+  // must outlive the folder; FindCopy stores a copy.
+  EntryId FindView(std::string_view name);
+  EntryId FindCopy(std::string name);
 
-  // Ranks the entries by active connections (then name) and keeps the first `options.keep`.
+  void AddConnections(EntryId id, double connections);
+  void AddThroughput(EntryId id, proxy_client::InOut throughput);
+
   FoldedSeries Fold(const FoldOptions& options) &&;
 
  private:
-  SeriesEntry& Find(std::string_view name);
+  struct Entry {
+    std::string_view name;
+    std::optional<double> connections;
+    std::optional<proxy_client::InOut> throughput;
+  };
+
+  EntryId Find(std::string_view name, std::string* owned);
   void Grow();
 
-  std::vector<SeriesEntry> entries_;
-  std::vector<std::uint64_t> hashes_;  // per entry
-  std::vector<std::uint32_t> slots_;   // open addressing: entry index + 1, 0 = empty
-  std::optional<SeriesEntry> other_;   // a real entry named "other"
+  std::vector<Entry> entries_;
+  std::vector<std::uint64_t> hashes_;    // per entry
+  std::vector<std::uint32_t> slots_;     // open addressing: entry index + 1, 0 = empty
+  std::deque<std::string> owned_names_;  // stable addresses for FindCopy
 };
+
+// Adds the per-name connections and throughput of a snapshot to `folder`; `find(folder, raw
+// name)` returns the entry of a raw name. A throughput entry at the same position and with the
+// same raw name as a connections entry (the usual case) reuses its entry without a lookup.
+template <typename Find>
+void AddConnectionsAndThroughput(SeriesFolder* folder,
+                                 const proxy_client::NamedValues<double>* connections,
+                                 const proxy_client::NamedValues<proxy_client::InOut>* throughput,
+                                 Find find) {
+  std::vector<SeriesFolder::EntryId> ids;
+  if (connections != nullptr) {
+    ids.reserve(connections->size());
+    for (const auto& [name, value] : *connections) {
+      ids.push_back(find(folder, name));
+      folder->AddConnections(ids.back(), value);
+    }
+  }
+  if (throughput != nullptr) {
+    for (std::size_t i = 0; i < throughput->size(); ++i) {
+      const auto& [name, value] = (*throughput)[i];
+      const bool same = i < ids.size() && (*connections)[i].first == name;
+      folder->AddThroughput(same ? ids[i] : find(folder, name), value);
+    }
+  }
+}
 
 }  // namespace exporter
