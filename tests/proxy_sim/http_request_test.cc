@@ -8,7 +8,8 @@ namespace proxy_sim {
 namespace {
 
 TEST_CASE("ParseHttpRequest reads a GET request with headers") {
-  const std::string text = "GET /v1/snapshot?ips=20 HTTP/1.1\r\nHost: localhost\r\nAccept: */*\r\n\r\n";
+  const std::string text =
+      "GET /v1/snapshot?ips=20 HTTP/1.1\r\nHost: localhost\r\nAccept: */*\r\n\r\n";
   const ParsedRequest parsed = ParseHttpRequest(text);
   REQUIRE(parsed.status == ParseStatus::kComplete);
   CHECK(parsed.consumed == text.size());

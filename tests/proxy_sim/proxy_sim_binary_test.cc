@@ -31,9 +31,8 @@ int SnapshotStatus(const std::string& socket_path) {
 TEST_CASE("proxy-sim announces readiness, toggles its fault on SIGUSR1 and exits 0 on SIGTERM") {
   test_support::TempDir dir;
   const std::string socket_path = dir.File("s");
-  test_support::ChildProcess sim({kProgram, "--socket", socket_path, "--ips", "20",
-                                  "--fault=http500"},
-                                 dir.path());
+  test_support::ChildProcess sim(
+      {kProgram, "--socket", socket_path, "--ips", "20", "--fault=http500"}, dir.path());
   const std::string ready = "proxy-sim listening on " + socket_path + "\n";
   REQUIRE(test_support::PollUntil([&] { return sim.Stdout() == ready || !sim.Running(); }, 10s));
   REQUIRE(sim.Stdout() == ready);

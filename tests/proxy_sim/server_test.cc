@@ -298,7 +298,9 @@ TEST_CASE("Server fault restart resets totals and instance every K snapshots") {
   RawConnection connection(sim.path());
   std::vector<JsonValue> docs;
   for (int i = 0; i < 7; ++i) docs.push_back(ParseSnapshot(Get(connection).body));
-  const auto instance = [&](int i) { return docs[static_cast<std::size_t>(i)]["proxy"]["instance"].text; };
+  const auto instance = [&](int i) {
+    return docs[static_cast<std::size_t>(i)]["proxy"]["instance"].text;
+  };
   const auto total = [&](int i) {
     return docs[static_cast<std::size_t>(i)]["connections"]["total"].number;
   };

@@ -98,8 +98,8 @@ TEST_CASE("Snapshot ?ips=N returns the N IPs with the most active connections") 
   const SimulationState& s = simulation.state();
   const auto& names = simulation.ip_names(false);
   SnapshotWriter writer;
-  for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{5}, std::size_t{20},
-                        kIps - 1, kIps, kIps + 5}) {
+  for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{5}, std::size_t{20}, kIps - 1,
+                        kIps, kIps + 5}) {
     CAPTURE(n);
     JsonChecker checker;
     const JsonValue doc = ParseOrFail(writer.Write(simulation, {.max_ips = n}), checker);
@@ -135,15 +135,15 @@ TEST_CASE("Snapshot with hostile names is valid JSON with the characters escaped
   CHECK(checker.lone_surrogates >= 2);  // \ud800 in a route, \udc00 in an IP; twice each
 
   // Escapes as RFC 8259 requires, and no raw control characters anywhere.
-  for (const char* escaped : {"say \\\"hello\\\"", "back\\\\slash\\\\", "multi\\nline\\r\\nwith\\ttab",
-                              "\\u0001\\u001f", "nul\\u0000byte", "lone \\ud800 surrogate",
-                              "ip \\udc00 low", "route{le=\\\"+Inf\\\"}=1"}) {
+  for (const char* escaped :
+       {"say \\\"hello\\\"", "back\\\\slash\\\\", "multi\\nline\\r\\nwith\\ttab", "\\u0001\\u001f",
+        "nul\\u0000byte", "lone \\ud800 surrogate", "ip \\udc00 low", "route{le=\\\"+Inf\\\"}=1"}) {
     CAPTURE(escaped);
     CHECK(json.find(escaped) != std::string::npos);
   }
   CHECK(std::none_of(json.begin(), json.end(),
                      [](char c) { return static_cast<unsigned char>(c) < 0x20; }));
-  CHECK(json.find("caf\xC3\xA9") != std::string::npos);      // UTF-8 verbatim
+  CHECK(json.find("caf\xC3\xA9") != std::string::npos);       // UTF-8 verbatim
   CHECK(json.find("\xF0\x9F\x9A\x80") != std::string::npos);  // emoji verbatim
 
   // Names decode back to the simulation's names (the lone surrogates as U+FFFD), all distinct.

@@ -23,8 +23,8 @@ double Micros(Clock::duration d) {
 }
 
 TEST_CASE("Snapshot generation and serving stay fast up to 100k IPs") {
-  for (std::size_t ips : {std::size_t{10}, std::size_t{1000}, std::size_t{10000},
-                          std::size_t{100000}}) {
+  for (std::size_t ips :
+       {std::size_t{10}, std::size_t{1000}, std::size_t{10000}, std::size_t{100000}}) {
     SimulationOptions options;
     options.routes = 20;
     options.ips = ips;

@@ -45,8 +45,8 @@ int main(int argc, char** argv) {
     int signal_number = 0;
     if (sigwait(&signals, &signal_number) != 0) continue;
     if (signal_number == SIGUSR1) {
-      const auto next = server.fault() == proxy_sim::FaultMode::kNone ? configured
-                                                                     : proxy_sim::FaultMode::kNone;
+      const auto next =
+          server.fault() == proxy_sim::FaultMode::kNone ? configured : proxy_sim::FaultMode::kNone;
       server.SetFault(next);
       const std::string_view name = proxy_sim::FaultModeName(next);
       std::fprintf(stderr, "proxy-sim: fault %.*s\n", static_cast<int>(name.size()), name.data());

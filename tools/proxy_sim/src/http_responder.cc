@@ -30,14 +30,15 @@ std::string StatusHead(int status, std::string_view reason, std::string_view con
                        std::string_view extra_headers = {}) {
   std::string head = "HTTP/1.1 ";
   char digits[24];
-  head.append(digits, static_cast<std::size_t>(std::to_chars(digits, digits + 24, status).ptr - digits));
+  head.append(digits,
+              static_cast<std::size_t>(std::to_chars(digits, digits + 24, status).ptr - digits));
   head += ' ';
   head += reason;
   head += "\r\nContent-Type: ";
   head += content_type;
   head += "\r\nContent-Length: ";
-  head.append(digits,
-              static_cast<std::size_t>(std::to_chars(digits, digits + 24, content_length).ptr - digits));
+  head.append(digits, static_cast<std::size_t>(
+                          std::to_chars(digits, digits + 24, content_length).ptr - digits));
   head += "\r\n";
   if (!keep_alive) {
     head += "Connection: close\r\n";
@@ -112,8 +113,7 @@ class Connection {
 
     const std::uint64_t number = ++state_.snapshot_requests;
     const FaultOptions& options = state_.fault_options;
-    const FaultMode mode =
-        number > options.after ? state_.fault.load() : FaultMode::kNone;
+    const FaultMode mode = number > options.after ? state_.fault.load() : FaultMode::kNone;
     switch (mode) {
       case FaultMode::kHang:
         Hang();
@@ -125,8 +125,8 @@ class Connection {
         static constexpr std::string_view kGarbage =
             "{\"schemaVersion\":1,\"timestamp\":1764040000000,\"connections\":{\"active\":3,"
             "\"total\":oops}} <html>not json</html>";
-        const std::string head = StatusHead(200, "OK", "application/json", kGarbage.size(),
-                                            keep_alive, minor);
+        const std::string head =
+            StatusHead(200, "OK", "application/json", kGarbage.size(), keep_alive, minor);
         return SendAll(fd_, {head, kGarbage}, state_.stop_fd) && keep_alive;
       }
       default:

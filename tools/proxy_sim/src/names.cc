@@ -8,8 +8,8 @@ namespace proxy_sim::internal {
 namespace {
 
 constexpr std::array<std::string_view, 12> kRouteNames = {
-    "api", "web", "admin", "static", "websocket", "grpc",
-    "auth", "uploads", "metrics-ui", "legacy", "cdn", "mail"};
+    "api",  "web",     "admin",      "static", "websocket", "grpc",
+    "auth", "uploads", "metrics-ui", "legacy", "cdn",       "mail"};
 
 // First octets of the simulated IPv4 clients; the lower 24 bits come from a bijection of the
 // IP's index, so addresses never repeat.
@@ -37,8 +37,8 @@ std::vector<std::string> HostileRouteSamples() {
       "back\\slash\\",
       "multi\nline\r\nwith\ttab",
       "route{le=\"+Inf\"}=1",
-      "caf\xC3\xA9",                                  // café, precomposed U+00E9
-      "cafe\xCC\x81",                                 // café, e + combining acute U+0301
+      "caf\xC3\xA9",                                        // café, precomposed U+00E9
+      "cafe\xCC\x81",                                       // café, e + combining acute U+0301
       "\xE8\xB7\xAF\xE7\x94\xB1-\xE6\xB5\x8B\xE8\xAF\x95",  // 路由-测试
       "\xF0\x9F\x9A\x80 rocket \xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x92\xBB",  // 🚀 👩‍💻
       "lone \xED\xA0\x80 surrogate",
@@ -50,8 +50,9 @@ std::vector<std::string> HostileRouteSamples() {
       "x\",evil=\"1",
       "  padded  ",
       "sep\xE2\x80\xA8line\xE2\x80\xA9para",  // U+2028, U+2029
-      "\xEF\xBB\xBF" "bom",
-      MakeLongName(6000, "\xC3\xA9\\\""),   // é\" repeated: 6 KB of escapes
+      "\xEF\xBB\xBF"
+      "bom",
+      MakeLongName(6000, "\xC3\xA9\\\""),  // é\" repeated: 6 KB of escapes
       "{}",
       "=",
       "a=b,c=\"d\"}",
@@ -64,13 +65,15 @@ std::vector<std::string> HostileIpSamples() {
       "2001:db8::1\n",
       "10.0.0.1\\",
       "{}=",
-      "203.0.113.7 ",                     // differs from a plain IPv4 only by a space
-      "203.0.113.7\xE2\x80\x8B",          // ... or by a zero-width space U+200B
-      "fe80::1%eth0",                     // a zone id, legal in a text form
-      "\xC3\xBCn\xC3\xAF" "c\xC3\xB6" "d\xC3\xA9",  // ünïcödé
-      "\xF0\x9F\x99\x82",                 // 🙂
-      "\xE5\x9C\xB0\xE5\x9D\x80",         // 地址
-      "ip \xED\xB0\x80 low",              // lone low surrogate U+DC00
+      "203.0.113.7 ",             // differs from a plain IPv4 only by a space
+      "203.0.113.7\xE2\x80\x8B",  // ... or by a zero-width space U+200B
+      "fe80::1%eth0",             // a zone id, legal in a text form
+      "\xC3\xBCn\xC3\xAF"
+      "c\xC3\xB6"
+      "d\xC3\xA9",                 // ünïcödé
+      "\xF0\x9F\x99\x82",          // 🙂
+      "\xE5\x9C\xB0\xE5\x9D\x80",  // 地址
+      "ip \xED\xB0\x80 low",       // lone low surrogate U+DC00
       MakeLongName(3000, "::ffff:"),
       "tab\there",
       Bytes("nul\0ip"),
@@ -112,8 +115,8 @@ std::vector<std::string> MakeIpNames(std::size_t count, std::uint64_t seed) {
           n = std::snprintf(text, sizeof text, "2001:db8:%x:%x::%x", high, low, host);
           break;
         case 1:  // the full form, with leading zeros
-          n = std::snprintf(text, sizeof text, "2001:0db8:%04x:%04x:0000:0000:0000:%04x", high,
-                            low, host);
+          n = std::snprintf(text, sizeof text, "2001:0db8:%04x:%04x:0000:0000:0000:%04x", high, low,
+                            host);
           break;
         default:
           n = std::snprintf(text, sizeof text, "2a02:%x:%x:%x:%x:%x:%x:%x",
@@ -127,7 +130,8 @@ std::vector<std::string> MakeIpNames(std::size_t count, std::uint64_t seed) {
       // 2^24 IPs, whatever the first octet.
       const std::uint64_t low24 = (index * 0x9E3779ULL + offset) & 0xffffff;
       n = std::snprintf(text, sizeof text, "%u.%u.%u.%u", kIpv4FirstOctets[i % 8],
-                        static_cast<unsigned>(low24 >> 16), static_cast<unsigned>((low24 >> 8) & 0xff),
+                        static_cast<unsigned>(low24 >> 16),
+                        static_cast<unsigned>((low24 >> 8) & 0xff),
                         static_cast<unsigned>(low24 & 0xff));
     }
     names.emplace_back(text, static_cast<std::size_t>(n));

@@ -17,15 +17,15 @@ struct SharedState {
     fault.store(faults.mode);
   }
 
-  std::mutex mutex;                       // guards simulation and restart_count
+  std::mutex mutex;  // guards simulation and restart_count
   Simulation simulation;
-  std::uint64_t restart_count = 0;        // restart-faulted snapshots since SetFault
-  const FaultOptions fault_options;       // fault_options.mode is only the initial mode
+  std::uint64_t restart_count = 0;   // restart-faulted snapshots since SetFault
+  const FaultOptions fault_options;  // fault_options.mode is only the initial mode
   const bool wall_clock;
   std::atomic<FaultMode> fault{FaultMode::kNone};
   std::atomic<std::uint64_t> snapshot_requests{0};
   std::atomic<std::uint64_t> connections_accepted{0};
-  int stop_fd = -1;                       // readable once the server stops
+  int stop_fd = -1;  // readable once the server stops
 };
 
 }  // namespace proxy_sim

@@ -21,8 +21,8 @@ void SplitByWeight(std::uint64_t total, const std::vector<std::uint32_t>& weight
   std::uint64_t assigned = 0;
   for (std::size_t r = 0; r < weights.size(); ++r) {
     // total * weight can exceed 64 bits for huge throughputs; split the multiplication.
-    const std::uint64_t share = total / weight_sum * weights[r] +
-                                total % weight_sum * weights[r] / weight_sum;
+    const std::uint64_t share =
+        total / weight_sum * weights[r] + total % weight_sum * weights[r] / weight_sum;
     set(parts[r], share);
     assigned += share;
   }
@@ -166,7 +166,8 @@ void Simulation::Step(std::int64_t elapsed_ms) {
   };
   smooth(s.recent, 10);
   smooth(s.average, 60);
-  s.requests_per_minute = static_cast<double>(static_cast<std::uint64_t>(s.requests_per_second * 60));
+  s.requests_per_minute =
+      static_cast<double>(static_cast<std::uint64_t>(s.requests_per_second * 60));
 
   const std::uint64_t q = Mix(step_key, 0x71);
   const auto quantiles = [](std::uint64_t base, std::uint64_t h) {

@@ -81,13 +81,27 @@ class Sink {
         continue;
       }
       switch (c) {
-        case '"': p = Put(p, "\\\""); break;
-        case '\\': p = Put(p, "\\\\"); break;
-        case '\b': p = Put(p, "\\b"); break;
-        case '\f': p = Put(p, "\\f"); break;
-        case '\n': p = Put(p, "\\n"); break;
-        case '\r': p = Put(p, "\\r"); break;
-        case '\t': p = Put(p, "\\t"); break;
+        case '"':
+          p = Put(p, "\\\"");
+          break;
+        case '\\':
+          p = Put(p, "\\\\");
+          break;
+        case '\b':
+          p = Put(p, "\\b");
+          break;
+        case '\f':
+          p = Put(p, "\\f");
+          break;
+        case '\n':
+          p = Put(p, "\\n");
+          break;
+        case '\r':
+          p = Put(p, "\\r");
+          break;
+        case '\t':
+          p = Put(p, "\\t");
+          break;
         case 0xED:
           if (i + 2 < n && s[i + 1] >= 0xA0 && s[i + 1] <= 0xBF) {
             // U+D800..U+DFFF: 1101 1xxx xxxx xxxx from ED 101xxxxx 10xxxxxx.
@@ -189,7 +203,8 @@ std::string_view SnapshotWriter::Write(const Simulation& simulation,
   // The hot loops: one capacity check per entry, then raw writes.
   const KeyCache& keys = IpKeys(simulation, options.hostile_names);
   const auto key = [&keys](std::size_t i) {
-    return std::string_view(keys.text).substr(keys.offsets[i], keys.offsets[i + 1] - keys.offsets[i]);
+    return std::string_view(keys.text).substr(keys.offsets[i],
+                                              keys.offsets[i + 1] - keys.offsets[i]);
   };
   for (std::size_t k = 0; k < selected; ++k) {
     const std::size_t i = ip_at(k);
@@ -249,8 +264,7 @@ std::string_view SnapshotWriter::Write(const Simulation& simulation,
   return {buffer_.data(), out.size()};
 }
 
-const SnapshotWriter::KeyCache& SnapshotWriter::IpKeys(const Simulation& simulation,
-                                                        bool hostile) {
+const SnapshotWriter::KeyCache& SnapshotWriter::IpKeys(const Simulation& simulation, bool hostile) {
   KeyCache& cache = ip_keys_[hostile ? 1 : 0];
   if (cache.simulation_id == simulation.id()) return cache;
   const auto& names = simulation.ip_names(hostile);

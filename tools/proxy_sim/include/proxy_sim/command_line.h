@@ -12,7 +12,7 @@ namespace proxy_sim {
 
 struct CommandLine {
   ServerOptions server;
-  bool help = false;               // --help: print UsageText() and exit 0
+  bool help = false;                 // --help: print UsageText() and exit 0
   std::optional<std::string> error;  // a usage error: print it and exit 2
 };
 

@@ -10,9 +10,9 @@ namespace proxy_sim {
 
 struct HttpRequest {
   std::string method;
-  std::string path;   // the target before '?'
-  std::string query;  // the target after '?', without it; empty if none
-  int minor_version = 1;  // HTTP/1.<minor>
+  std::string path;        // the target before '?'
+  std::string query;       // the target after '?', without it; empty if none
+  int minor_version = 1;   // HTTP/1.<minor>
   bool keep_alive = true;  // 1.1 unless "Connection: close"; 1.0 only with "keep-alive"
 };
 

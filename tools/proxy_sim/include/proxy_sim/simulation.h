@@ -35,7 +35,7 @@ struct QuantileValues {
 // per-IP active connections each sum to connections_active; the per-route and the per-IP
 // instant throughputs each sum to instant; totals never decrease except across Restart().
 struct SimulationState {
-  std::string instance;         // changes on every (simulated) restart
+  std::string instance;  // changes on every (simulated) restart
   std::int64_t start_time_ms = 0;
   std::int64_t timestamp_ms = 0;
   std::uint64_t connections_active = 0;
@@ -43,15 +43,15 @@ struct SimulationState {
   std::uint64_t requests_total = 0;     // counter
   double requests_per_second = 0;
   double requests_per_minute = 0;
-  std::uint64_t bytes_in = 0;   // counter
-  std::uint64_t bytes_out = 0;  // counter
-  InOutRate instant;            // last 1 s; integral values
-  InOutRate recent;             // last 10 s (exponential average)
-  InOutRate average;            // last 60 s (exponential average)
-  std::vector<std::uint32_t> route_active;      // index = route
-  std::vector<InOutRate> route_throughput;      // index = route; integral values
-  std::vector<std::uint32_t> ip_active;         // index = IP; every IP has at least 1
-  std::vector<InOutRate> ip_throughput;         // index = IP; integral values
+  std::uint64_t bytes_in = 0;               // counter
+  std::uint64_t bytes_out = 0;              // counter
+  InOutRate instant;                        // last 1 s; integral values
+  InOutRate recent;                         // last 10 s (exponential average)
+  InOutRate average;                        // last 60 s (exponential average)
+  std::vector<std::uint32_t> route_active;  // index = route
+  std::vector<InOutRate> route_throughput;  // index = route; integral values
+  std::vector<std::uint32_t> ip_active;     // index = IP; every IP has at least 1
+  std::vector<InOutRate> ip_throughput;     // index = IP; integral values
   QuantileValues connection_duration_ms;
   QuantileValues bytes_transferred_in;
   QuantileValues bytes_transferred_out;
@@ -99,9 +99,9 @@ class Simulation {
   std::vector<std::string> ip_names_;
   std::vector<std::string> hostile_ip_names_;
   std::vector<std::uint32_t> route_weight_;
-  std::vector<std::uint32_t> ip_peak_;         // upper bound of an IP's active connections
-  std::vector<std::uint32_t> ip_rate_in_;      // bytes/s per connection, received
-  std::vector<std::uint32_t> ip_rate_out_;     // bytes/s per connection, sent
+  std::vector<std::uint32_t> ip_peak_;      // upper bound of an IP's active connections
+  std::vector<std::uint32_t> ip_rate_in_;   // bytes/s per connection, received
+  std::vector<std::uint32_t> ip_rate_out_;  // bytes/s per connection, sent
 };
 
 }  // namespace proxy_sim
