@@ -36,7 +36,7 @@ class Server {
   // Binds and listens, then serves on background threads; returns once connections are
   // accepted. Removes a stale socket file first. Throws std::runtime_error (with the path and
   // the reason) if the path is too long, exists and is not a socket, is in use by a live
-  // server, or cannot be bound. Call at most once.
+  // server, or cannot be bound. Call at most once, from the thread that calls Stop().
   void Start();
   // Closes the listener and every connection (hanging and trickling ones included), joins all
   // threads and unlinks the socket. Returns promptly; idempotent.
