@@ -1,6 +1,7 @@
 // Route names and client IPs are untrusted (docs/snapshot-protocol.md, rule 5): whatever they
 // hold, the exposition must stay valid, unique per series and with intact sums.
 #include <doctest/doctest.h>
+#include <prometheus/text_serializer.h>
 
 #include <map>
 #include <set>
@@ -108,7 +109,9 @@ TEST_CASE("Hostile route and IP names give valid, unique series with intact sums
       CHECK(sums["out"] == 2 * total);
     }
   }
-  CHECK_PROMTOOL_CLEAN(exporter::ToTextFormat(families));
+  const std::string text = exporter::ToTextFormat(families);
+  CHECK(text == prometheus::TextSerializer().Serialize(families));
+  CHECK_PROMTOOL_CLEAN(text);
 }
 
 TEST_CASE("Invalid UTF-8 is replaced by U+FFFD per maximal subpart") {
