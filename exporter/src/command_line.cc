@@ -66,12 +66,6 @@ const std::vector<Flag>& Flags() {
          [](CommandLine& command_line, std::string_view value) {
            command_line.web_max_requests = ParseUnsignedValue(value, 1, kMaxRequestsLimit);
          }},
-        {"web.config.file", quoted(defaults.web.config_file),
-         "Path to a web configuration file (exporter-toolkit format) enabling TLS or basic "
-         "authentication.",
-         [](CommandLine& command_line, std::string_view value) {
-           command_line.web_config_file = std::string(value);
-         }},
         {"log.level", std::string(LogLevelName(defaults.log.level)),
          "Only log messages with the given severity or above. One of: [debug, info, warn, error]",
          [](CommandLine& command_line, std::string_view value) {

@@ -266,7 +266,6 @@ void ReadWeb(const YamlReader& reader, const Entry& section, WebConfig& web) {
           {"max_requests",
            [&](const Entry& e) { web.max_requests = reader.Unsigned(e, 1, kMaxRequestsLimit); }},
           {"request_timeout", [&](const Entry& e) { web.request_timeout = reader.Timeout(e); }},
-          {"config_file", [&](const Entry& e) { web.config_file = reader.String(e); }},
       });
 }
 
@@ -643,7 +642,6 @@ void ApplyCommandLine(const CommandLine& command_line, Config& config) {
     config.web.telemetry_path = *command_line.web_telemetry_path;
   }
   if (command_line.web_max_requests) config.web.max_requests = *command_line.web_max_requests;
-  if (command_line.web_config_file) config.web.config_file = *command_line.web_config_file;
   if (command_line.log_level) config.log.level = *command_line.log_level;
   if (command_line.log_format) config.log.format = *command_line.log_format;
 }

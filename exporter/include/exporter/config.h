@@ -30,8 +30,9 @@ struct WebConfig {
   std::string listen_address = ":10190";  // [host]:port, host may be [v6]
   std::string telemetry_path = "/metrics";
   unsigned max_requests = 40;  // concurrent requests served; beyond it 503; 1..kMaxRequestsLimit
-  std::chrono::milliseconds request_timeout{10000};  // > 0
-  std::string config_file;  // --web.config.file (TLS/basic auth), empty: none
+  // Time allowed to receive a request's headers, and for each socket read or write. An idle or
+  // trickling client holds a worker thread this long, so keep it short. > 0
+  std::chrono::milliseconds request_timeout{5000};
 };
 
 struct LogConfig {
@@ -64,7 +65,6 @@ struct CommandLine {
   std::optional<std::string> web_listen_address;
   std::optional<std::string> web_telemetry_path;
   std::optional<unsigned> web_max_requests;
-  std::optional<std::string> web_config_file;
   std::optional<LogLevel> log_level;
   std::optional<LogFormat> log_format;
 };
