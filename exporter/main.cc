@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
   try {
     command_line = exporter::ParseCommandLine(argc, argv);
   } catch (const exporter::ConfigError& e) {
-    std::fprintf(stderr, "smartproxy_exporter: %s (see --help)\n", e.what());
+    std::fprintf(stderr, "smartproxy_exporter: %s\n", e.what());
     return kExitConfig;
   }
   if (command_line.show_help) {

@@ -40,6 +40,46 @@ SeriesFolder::EntryId FindIp(SeriesFolder* folder, std::string_view ip, const Ip
   return network ? folder->FindCopy(std::move(*network)) : folder->FindView(kInvalidIpLabelValue);
 }
 
+double Sum(const proxy_client::NamedValues<double>& entries) {
+  double sum = 0;
+  for (const auto& entry : entries) sum += entry.second;
+  return sum;
+}
+
+proxy_client::InOut Sum(const proxy_client::NamedValues<proxy_client::InOut>& entries) {
+  proxy_client::InOut sum;
+  for (const auto& entry : entries) {
+    sum.in += entry.second.in;
+    sum.out += entry.second.out;
+  }
+  return sum;
+}
+
+// With ?ips=N pushed down, the proxy lists only its N busiest IPs and says how many there are
+// (distinctIPs). The IPs it left out belong in "other" too, or the series would not add up to
+// the proxy's totals: every connection has a client IP, so their connections are the active
+// total less the listed ones, and their throughput the last-second total (throughput.instant,
+// the window of throughput.byIP) less the listed ones.
+void AddUnlistedIps(const proxy_client::Snapshot& snapshot, FoldedSeries* folded) {
+  const auto& connections = snapshot.connections;
+  if (!folded->other || !connections.by_ip || !connections.distinct_ips ||
+      *connections.distinct_ips <= static_cast<double>(connections.by_ip->size())) {
+    return;
+  }
+  folded->folded += static_cast<std::size_t>(*connections.distinct_ips) - connections.by_ip->size();
+  SeriesEntry& other = *folded->other;
+  const double unlisted_connections = connections.active - Sum(*connections.by_ip);
+  if (unlisted_connections > 0) other.connections = other.connections.value_or(0) + unlisted_connections;
+  const auto& throughput = snapshot.throughput;
+  if (throughput && throughput->by_ip && throughput->instant) {
+    const proxy_client::InOut listed = Sum(*throughput->by_ip);
+    proxy_client::InOut total = other.throughput.value_or(proxy_client::InOut{});
+    if (throughput->instant->in > listed.in) total.in += throughput->instant->in - listed.in;
+    if (throughput->instant->out > listed.out) total.out += throughput->instant->out - listed.out;
+    other.throughput = total;
+  }
+}
+
 }  // namespace
 
 std::optional<std::string> IpNetwork(std::string_view ip, unsigned ipv4_prefix,
@@ -85,7 +125,9 @@ FoldedSeries AggregateIps(const proxy_client::Snapshot& snapshot, const IpOption
   fold.always_other = true;
   fold.connections_reported = by_ip.has_value();
   fold.throughput_reported = throughput_by_ip != nullptr;
-  return std::move(folder).Fold(fold);
+  FoldedSeries folded = std::move(folder).Fold(fold);
+  AddUnlistedIps(snapshot, &folded);
+  return folded;
 }
 
 }  // namespace exporter

@@ -210,3 +210,34 @@ TEST_CASE("A route really named other is merged with folded routes, and alone st
   CHECK(series.other->connections == 5.0);
   CHECK(series.folded == 0);
 }
+
+TEST_CASE("IPs the proxy left out under ?ips=N are folded into other, so the sums still hold") {
+  // The proxy has 5 IPs with 3+2+1+1+1 connections and 10+5+1+1+1 bytes/s in, 1 each out; it
+  // listed its top 2 (?ips=2).
+  proxy_client::Snapshot snapshot = WithIps({{"10.0.0.1", 3}, {"10.0.0.2", 2}},
+                                            NamedValues<InOut>{{"10.0.0.1", {10, 1}},
+                                                               {"10.0.0.2", {5, 1}}});
+  snapshot.connections.active = 8;
+  snapshot.connections.distinct_ips = 5;
+  snapshot.throughput->instant = InOut{18, 5};
+  exporter::IpOptions options;
+  options.top = 2;
+  const auto series = exporter::AggregateIps(snapshot, options);
+  REQUIRE(series.kept.size() == 2);
+  REQUIRE(series.other.has_value());
+  CHECK(series.folded == 3);
+  CHECK(series.other->connections == 3);
+  CHECK(series.other->throughput->in == 3);
+  CHECK(series.other->throughput->out == 3);
+  CHECK(SumConnections(series) == 8);
+  CHECK(SumThroughput(series).in == 18);
+  CHECK(SumThroughput(series).out == 5);
+
+  SUBCASE("a proxy that listed every IP adds nothing") {
+    snapshot.connections.distinct_ips = 2;
+    snapshot.connections.active = 5;
+    const auto complete = exporter::AggregateIps(snapshot, options);
+    CHECK(complete.folded == 0);
+    CHECK(complete.other->connections == 0);
+  }
+}

@@ -295,7 +295,7 @@ TEST_CASE("A port already in use exits 1 with a clear message") {
                 log);
 }
 
-TEST_CASE("SIGHUP reloads the config; an invalid one is logged and the old kept") {
+TEST_CASE("SIGHUP reloads the config, and an invalid one is logged and the old kept") {
   TempDir dir;
   ProxySimProcess sim(dir, {"--ips", "30"});
   WriteFile(dir.File("config.yml"), "metrics:\n  ips:\n    top: 5\n");

@@ -27,6 +27,9 @@ std::optional<std::string> IpNetwork(std::string_view ip, unsigned ipv4_prefix,
 //   connection) are summed into "other";
 // - the `options.top` entries with most active connections are kept (ties by name), all
 //   others are summed into "other", which is always present (0 when nothing was folded);
+// - when the proxy listed fewer IPs than connections.distinctIPs (?ips=N), the unlisted ones
+//   are counted as folded and "other" also gets connections.active and throughput.instant
+//   less what the listed IPs account for, so the series add up to the proxy's totals;
 // - `options.top == 0`: no entries and no "other".
 FoldedSeries AggregateIps(const proxy_client::Snapshot& snapshot, const IpOptions& options);
 
