@@ -20,7 +20,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 0' INT TERM
 
-./build/tools/proxy_sim/proxy-sim --socket "$socket" --routes 12 --ips 5000 --seed 1 &
+./build/tools/proxy_sim/proxy-sim --socket "$socket" --routes 12 --ips 5000 --seed 1 --wall-clock &
 pids+=($!)
 for _ in $(seq 100); do [[ -S "$socket" ]] && break; sleep 0.1; done
 
