@@ -1,0 +1,330 @@
+#!/usr/bin/env python3
+"""The dashboard and recording-rule test against a real Prometheus.
+
+Starts proxy-sim (--wall-clock), smartproxy_exporter and a Prometheus server that scrapes the
+exporter every second and loads deploy/prometheus/rules.yml; waits for a few scrapes; then
+  1. resolves every template variable of the dashboard through the label-values API (each must
+     have at least one value),
+  2. runs every PromQL expression of every panel, with the variables substituted by those real
+     values and $__rate_interval etc. by concrete durations, through /api/v1/query: each must
+     parse and return at least one series,
+  3. checks that every rule of rules.yml is loaded, healthy, and that every recorded series exists.
+Every started process is stopped and the temp dir removed, also on failure. Standard library only.
+
+Usage: dashboard_test.py --exporter BIN --proxy-sim BIN --dashboard JSON --rules YML
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+# Grafana's built-in interval variables, as Grafana would set them for a 1 s scrape interval
+# ($__rate_interval = max(4 * scrape interval, $__interval + scrape interval)).
+BUILTIN_DURATIONS = {
+    "__rate_interval": "4s",
+    "__interval": "1s",
+    "__range": "1m",
+}
+SCRAPES_BEFORE_QUERYING = 8
+DEADLINE_SECONDS = 60
+
+
+class TestFailure(Exception):
+    pass
+
+
+def poll(what, check, deadline_seconds=DEADLINE_SECONDS, interval=0.2):
+    """Calls check() until it returns a truthy value; raises TestFailure after the deadline."""
+    deadline = time.monotonic() + deadline_seconds
+    last_error = None
+    while time.monotonic() < deadline:
+        try:
+            value = check()
+            if value:
+                return value
+        except (OSError, ValueError, TestFailure) as error:
+            last_error = error
+        time.sleep(interval)
+    raise TestFailure(f"timed out after {deadline_seconds}s waiting for {what}"
+                      + (f" (last error: {last_error})" if last_error else ""))
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def read_file(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+class Processes:
+    """Starts processes with their output in files; stop_all() ends each one it started."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.started = []
+
+    def start(self, name, argv):
+        out = open(os.path.join(self.directory, f"{name}.out"), "wb")
+        err = open(os.path.join(self.directory, f"{name}.err"), "wb")
+        process = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        self.started.append((name, process, out, err))
+        return process
+
+    def output(self, name):
+        return (read_file(os.path.join(self.directory, f"{name}.out")) +
+                read_file(os.path.join(self.directory, f"{name}.err")))
+
+    def check_running(self):
+        for name, process, _, _ in self.started:
+            if process.poll() is not None:
+                raise TestFailure(f"{name} exited with {process.returncode}:\n{self.output(name)}")
+
+    def stop_all(self):
+        for name, process, out, err in reversed(self.started):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            out.close()
+            err.close()
+
+
+class Prometheus:
+    def __init__(self, port):
+        self.base = f"http://127.0.0.1:{port}"
+
+    def get(self, path, params=None):
+        url = self.base + path + ("?" + urllib.parse.urlencode(params, doseq=True) if params else "")
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as error:
+            body = error.read().decode("utf-8", "replace")
+            try:
+                return json.loads(body)
+            except ValueError:
+                raise TestFailure(f"GET {url}: HTTP {error.code}: {body}") from None
+
+    def query(self, expr):
+        """Returns the result list of an instant query; raises TestFailure if it does not parse."""
+        answer = self.get("/api/v1/query", {"query": expr})
+        if answer.get("status") != "success":
+            raise TestFailure(f"{answer.get('errorType')}: {answer.get('error')}")
+        data = answer["data"]
+        if data["resultType"] in ("scalar", "string"):
+            return [data["result"]]
+        return data["result"]
+
+    def label_values(self, label, selector):
+        answer = self.get(f"/api/v1/label/{urllib.parse.quote(label)}/values",
+                          {"match[]": selector})
+        if answer.get("status") != "success":
+            raise TestFailure(f"{answer.get('errorType')}: {answer.get('error')}")
+        return answer["data"]
+
+
+def substitute(text, values):
+    """Replaces $name, ${name} and [[name]] (also ${name:format}) by values[name]."""
+    def replace(match):
+        name = match.group(1) or match.group(2) or match.group(3)
+        if name not in values:
+            raise TestFailure(f"no value for template variable {name!r} in {text!r}")
+        return values[name]
+    return re.sub(r"\$\{(\w+)(?::\w+)?\}|\[\[(\w+)\]\]|\$(\w+)", replace, text)
+
+
+def all_panels(panels):
+    for panel in panels:
+        yield panel
+        yield from all_panels(panel.get("panels", []))
+
+
+def resolve_variables(dashboard, prometheus):
+    """Gives each query variable the first of its real values, in dashboard order."""
+    values = dict(BUILTIN_DURATIONS)
+    for variable in dashboard["templating"]["list"]:
+        if variable["type"] == "datasource":
+            continue
+        if variable["type"] != "query":
+            raise TestFailure(f"variable {variable['name']}: type {variable['type']} not covered")
+        query = variable["query"]["query"] if isinstance(variable["query"], dict) else variable["query"]
+        match = re.fullmatch(r"label_values\((.+),\s*(\w+)\)", query.strip())
+        if not match:
+            raise TestFailure(f"variable {variable['name']}: query {query!r} is not label_values(selector, label)")
+        selector, label = substitute(match.group(1), values), match.group(2)
+        found = prometheus.label_values(label, selector)
+        if not found:
+            raise TestFailure(f"variable {variable['name']}: {query} has no values")
+        values[variable["name"]] = found[0]
+        print(f"ok   variable ${variable['name']} = {found[0]!r} ({len(found)} values)")
+    return values
+
+
+def check_panels(dashboard, prometheus, values):
+    failures = 0
+    count = 0
+    for panel in all_panels(dashboard["panels"]):
+        for target in panel.get("targets", []):
+            expr = target.get("expr")
+            if not expr:
+                raise TestFailure(f"panel {panel['title']!r} target {target.get('refId')}: no expr")
+            count += 1
+            concrete = substitute(expr, values)
+            try:
+                result = prometheus.query(concrete)
+                if not result:
+                    raise TestFailure("returned no series")
+                print(f"ok   {panel['title']} [{target['refId']}]: {len(result)} series")
+            except TestFailure as error:
+                failures += 1
+                print(f"FAIL {panel['title']} [{target['refId']}]: {concrete}\n     {error}")
+    return count, failures
+
+
+def check_rules(rules_path, prometheus):
+    source = read_file(rules_path)
+    records = re.findall(r"^\s*- record:\s*(\S+)", source, re.MULTILINE)
+    alerts = re.findall(r"^\s*- alert:\s*(\S+)", source, re.MULTILINE)
+    if not records or not alerts:
+        raise TestFailure(f"{rules_path}: found {len(records)} recording and {len(alerts)} alert rules")
+    loaded = prometheus.get("/api/v1/rules")["data"]["groups"]
+    rules = [rule for group in loaded for rule in group["rules"]]
+    loaded_names = {rule["name"] for rule in rules}
+    missing = sorted(set(records + alerts) - loaded_names)
+    if missing:
+        raise TestFailure(f"rules not loaded by Prometheus: {missing}")
+
+    def all_evaluated():
+        current = prometheus.get("/api/v1/rules")["data"]["groups"]
+        return all(rule.get("lastEvaluation", "").startswith("20") and rule["health"] != "unknown"
+                   for group in current for rule in group["rules"])
+    poll("every rule to be evaluated", all_evaluated)
+    failures = 0
+    for group in prometheus.get("/api/v1/rules")["data"]["groups"]:
+        for rule in group["rules"]:
+            if rule["health"] != "ok":
+                failures += 1
+                print(f"FAIL rule {rule['name']}: health {rule['health']}: {rule.get('lastError')}")
+    for record in records:
+        try:
+            series = poll(f"recorded series {record}", lambda: prometheus.query(record), 20)
+            print(f"ok   recorded {record}: {len(series)} series")
+        except TestFailure as error:
+            failures += 1
+            print(f"FAIL recorded {record}: {error}")
+    if failures == 0:
+        print(f"ok   {len(alerts)} alert rules loaded and healthy")
+    return len(records) + len(alerts), failures
+
+
+def run(args, directory, processes):
+    socket_path = os.path.join(directory, "s.sock")
+    processes.start("proxy-sim", [args.proxy_sim, "--socket", socket_path, "--routes", "12",
+                                  "--ips", "200", "--seed", "7", "--wall-clock"])
+    poll("proxy-sim to listen",
+         lambda: processes.check_running() or "proxy-sim listening on" in processes.output("proxy-sim"))
+
+    processes.start("exporter", [args.exporter, f"--proxy.socket={socket_path}",
+                                 "--web.listen-address=127.0.0.1:0"])
+
+    def exporter_port():
+        processes.check_running()
+        match = re.search(r"msg=listening .*?port=(\d+)", processes.output("exporter"))
+        return match and int(match.group(1))
+    port = poll("the exporter's listening line", exporter_port)
+
+    prometheus_port = free_port()
+    config = os.path.join(directory, "prometheus.yml")
+    with open(config, "w", encoding="utf-8") as f:
+        f.write(f"""global:
+  scrape_interval: 1s
+  scrape_timeout: 900ms
+  evaluation_interval: 1s
+rule_files:
+  - {json.dumps(os.path.abspath(args.rules))}
+scrape_configs:
+  - job_name: smartproxy
+    static_configs:
+      - targets: ["127.0.0.1:{port}"]
+""")
+    processes.start("prometheus", ["prometheus", f"--config.file={config}",
+                                   f"--storage.tsdb.path={os.path.join(directory, 'data')}",
+                                   f"--web.listen-address=127.0.0.1:{prometheus_port}"])
+    prometheus = Prometheus(prometheus_port)
+
+    def ready():
+        processes.check_running()
+        with urllib.request.urlopen(prometheus.base + "/-/ready", timeout=2) as response:
+            return response.status == 200
+    poll("Prometheus to be ready", ready)
+
+    def scraped_enough():
+        processes.check_running()
+        result = prometheus.query('count_over_time(smartproxy_up{job="smartproxy"}[1m])')
+        return result and float(result[0]["value"][1]) >= SCRAPES_BEFORE_QUERYING
+    poll(f"{SCRAPES_BEFORE_QUERYING} scrapes of the exporter", scraped_enough)
+    up = prometheus.query('smartproxy_up{job="smartproxy"}')
+    if not up or up[0]["value"][1] != "1":
+        raise TestFailure(f"smartproxy_up is not 1: {up}\n{processes.output('exporter')}")
+    print(f"ok   Prometheus on :{prometheus_port} scraped the exporter on :{port} "
+          f"{SCRAPES_BEFORE_QUERYING}+ times")
+
+    with open(args.dashboard, encoding="utf-8") as f:
+        dashboard = json.load(f)
+    values = resolve_variables(dashboard, prometheus)
+    queries, panel_failures = check_panels(dashboard, prometheus, values)
+    rules, rule_failures = check_rules(args.rules, prometheus)
+    print(f"dashboard test: {queries} panel queries, {panel_failures} failed; "
+          f"{rules} rules, {rule_failures} failed")
+    return panel_failures + rule_failures == 0 and queries > 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--exporter", required=True)
+    parser.add_argument("--proxy-sim", required=True)
+    parser.add_argument("--dashboard", required=True)
+    parser.add_argument("--rules", required=True)
+    args = parser.parse_args()
+    if shutil.which("prometheus") is None:
+        print("FAIL prometheus not found (Debian package prometheus)")
+        return 1
+    # SIGTERM/SIGINT unwind through the finally below, so the children are stopped.
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, lambda number, frame: sys.exit(128 + number))
+
+    directory = tempfile.mkdtemp(prefix="sp-dash.")
+    processes = Processes(directory)
+    try:
+        return 0 if run(args, directory, processes) else 1
+    except TestFailure as error:
+        print(f"FAIL {error}")
+        return 1
+    finally:
+        processes.stop_all()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
