@@ -238,7 +238,48 @@ def check_rules(rules_path, prometheus):
     return len(records) + len(alerts), failures
 
 
+def check_dashboard_static(dashboard):
+    """The dashboard's contract that needs no Prometheus: fixed uid, schema, variables, and a
+    description, a unit and the datasource variable on every panel."""
+    problems = []
+    if not dashboard.get("uid"):
+        problems.append("no fixed uid")
+    if dashboard.get("schemaVersion", 0) < 39:
+        problems.append(f"schemaVersion {dashboard.get('schemaVersion')} < 39")
+    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+    for name in ("datasource", "job", "instance", "route"):
+        if name not in variables:
+            problems.append(f"no ${name} variable")
+    if variables.get("datasource", {}).get("type") != "datasource":
+        problems.append("$datasource is not a datasource variable")
+    for panel in all_panels(dashboard["panels"]):
+        if panel["type"] == "row":
+            continue
+        title = panel.get("title", f"panel {panel.get('id')}")
+        if not panel.get("description"):
+            problems.append(f"{title}: no description")
+        if not panel.get("fieldConfig", {}).get("defaults", {}).get("unit"):
+            problems.append(f"{title}: no unit")
+        if not panel.get("fieldConfig", {}).get("defaults", {}).get("thresholds"):
+            problems.append(f"{title}: no thresholds")
+        for where in [panel] + panel.get("targets", []):
+            if where.get("datasource", {}).get("uid") != "${datasource}":
+                problems.append(f"{title}: datasource is not ${{datasource}}")
+        if not panel.get("targets"):
+            problems.append(f"{title}: no query")
+    for problem in problems:
+        print(f"FAIL dashboard: {problem}")
+    if not problems:
+        print(f"ok   dashboard {dashboard['uid']!r}: schemaVersion {dashboard['schemaVersion']}, "
+              f"variables, and description/unit/thresholds/datasource on every panel")
+    return not problems
+
+
 def run(args, directory, processes):
+    with open(args.dashboard, encoding="utf-8") as f:
+        dashboard = json.load(f)
+    static_ok = check_dashboard_static(dashboard)
+
     socket_path = os.path.join(directory, "s.sock")
     processes.start("proxy-sim", [args.proxy_sim, "--socket", socket_path, "--routes", "12",
                                   "--ips", "200", "--seed", "7", "--wall-clock"])
@@ -290,14 +331,12 @@ scrape_configs:
     print(f"ok   Prometheus on :{prometheus_port} scraped the exporter on :{port} "
           f"{SCRAPES_BEFORE_QUERYING}+ times")
 
-    with open(args.dashboard, encoding="utf-8") as f:
-        dashboard = json.load(f)
     values = resolve_variables(dashboard, prometheus)
     queries, panel_failures = check_panels(dashboard, prometheus, values)
     rules, rule_failures = check_rules(args.rules, prometheus)
     print(f"dashboard test: {queries} panel queries, {panel_failures} failed; "
           f"{rules} rules, {rule_failures} failed")
-    return panel_failures + rule_failures == 0 and queries > 0
+    return static_ok and panel_failures + rule_failures == 0 and queries > 0
 
 
 def main():
