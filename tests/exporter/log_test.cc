@@ -12,7 +12,10 @@
 #include <thread>
 #include <vector>
 
+#include "json_checker.h"
+
 using namespace std::chrono_literals;
+using test_support::ReadJsonString;
 
 namespace exporter {
 namespace {
@@ -32,91 +35,6 @@ struct Capture {
     };
   }
 };
-
-void AppendUtf8(std::string& out, unsigned code_point) {
-  if (code_point < 0x80) {
-    out += static_cast<char>(code_point);
-  } else if (code_point < 0x800) {
-    out += static_cast<char>(0xC0 | (code_point >> 6));
-    out += static_cast<char>(0x80 | (code_point & 0x3F));
-  } else if (code_point < 0x10000) {
-    out += static_cast<char>(0xE0 | (code_point >> 12));
-    out += static_cast<char>(0x80 | ((code_point >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (code_point & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (code_point >> 18));
-    out += static_cast<char>(0x80 | ((code_point >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((code_point >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (code_point & 0x3F));
-  }
-}
-
-// A strict reader of JSON strings (RFC 8259 section 7): raw control characters are errors.
-// Reads the string starting at text[pos] == '"'; moves pos past it.
-std::optional<std::string> ReadJsonString(std::string_view text, std::size_t& pos) {
-  if (pos >= text.size() || text[pos] != '"') return std::nullopt;
-  std::string out;
-  for (++pos; pos < text.size(); ++pos) {
-    const char c = text[pos];
-    if (c == '"') {
-      ++pos;
-      return out;
-    }
-    if (static_cast<unsigned char>(c) < 0x20) return std::nullopt;
-    if (c != '\\') {
-      out += c;
-      continue;
-    }
-    if (++pos >= text.size()) return std::nullopt;
-    switch (text[pos]) {
-      case '"':
-        out += '"';
-        break;
-      case '\\':
-        out += '\\';
-        break;
-      case '/':
-        out += '/';
-        break;
-      case 'b':
-        out += '\b';
-        break;
-      case 'f':
-        out += '\f';
-        break;
-      case 'n':
-        out += '\n';
-        break;
-      case 'r':
-        out += '\r';
-        break;
-      case 't':
-        out += '\t';
-        break;
-      case 'u': {
-        if (pos + 4 >= text.size()) return std::nullopt;
-        unsigned code_point = 0;
-        for (int i = 1; i <= 4; ++i) {
-          const char h = text[pos + static_cast<std::size_t>(i)];
-          code_point <<= 4;
-          if (h >= '0' && h <= '9') {
-            code_point |= static_cast<unsigned>(h - '0');
-          } else if (h >= 'a' && h <= 'f') {
-            code_point |= static_cast<unsigned>(h - 'a' + 10);
-          } else {
-            return std::nullopt;
-          }
-        }
-        pos += 4;
-        AppendUtf8(out, code_point);
-        break;
-      }
-      default:
-        return std::nullopt;
-    }
-  }
-  return std::nullopt;
-}
 
 // Parses a flat JSON object of string values, as the json format writes; nothing if invalid.
 std::optional<std::vector<std::pair<std::string, std::string>>> ParseJsonObject(

@@ -1,8 +1,9 @@
 #pragma once
 
-// A small, strict RFC 8259 parser for the proxy_sim tests: it checks that proxy-sim's output is
-// valid JSON in valid UTF-8 without depending on proxy_client. A lone surrogate escape reads as
-// U+FFFD, as docs/snapshot-protocol.md rule 5 asks of consumers.
+// A small, strict RFC 8259 parser shared by the tests: it checks that output (proxy-sim's
+// snapshots, the exporter's JSON and logfmt log lines) is valid JSON in valid UTF-8 without
+// depending on proxy_client. A lone surrogate escape reads as U+FFFD, as
+// docs/snapshot-protocol.md rule 5 asks of consumers.
 
 #include <cmath>
 #include <cstdint>
@@ -13,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-namespace proxy_sim_test {
+namespace test_support {
 
 struct JsonValue {
   enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject };
@@ -54,6 +55,23 @@ class JsonChecker {
       return std::nullopt;
     }
     return value;
+  }
+  // Reads the one JSON string literal (RFC 8259 section 7) starting at text[pos] == '"' and
+  // returns its decoded UTF-8, moving pos just past the closing quote. Whatever follows it is
+  // not looked at. Returns nullopt with error() saying why (pos unchanged) if there is no
+  // string literal at pos or it is invalid: raw control characters, bad escapes, bad UTF-8.
+  std::optional<std::string> ReadString(std::string_view text, std::size_t& pos) {
+    text_ = text;
+    pos_ = pos;
+    error_.clear();
+    if (pos_ >= text_.size() || text_[pos_] != '"') {
+      Fail("expected a string");
+      return std::nullopt;
+    }
+    std::string out;
+    if (!ParseString(out)) return std::nullopt;
+    pos = pos_;
+    return out;
   }
   const std::string& error() const { return error_; }
 
@@ -328,4 +346,15 @@ class JsonChecker {
   int lone_surrogates = 0;  // escaped lone surrogates seen (each read as U+FFFD)
 };
 
+// Reads the JSON string literal at text[pos] (see JsonChecker::ReadString); nullopt if invalid.
+inline std::optional<std::string> ReadJsonString(std::string_view text, std::size_t& pos) {
+  return JsonChecker().ReadString(text, pos);
+}
+
+}  // namespace test_support
+
+// The proxy_sim tests know these by their old home.
+namespace proxy_sim_test {
+using test_support::JsonChecker;
+using test_support::JsonValue;
 }  // namespace proxy_sim_test
