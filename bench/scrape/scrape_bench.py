@@ -351,6 +351,43 @@ def concurrent_phase(port, exporter_pid, proxy_pid, socket_path, expected_size, 
     }
 
 
+def proxy_phase(proxy_pid, socket_path, max_ips, requests, seconds):
+    """proxy-sim alone: CPU per snapshot over one keep-alive connection (one serving thread, so
+    the ns-precise schedstat sum applies)."""
+    conn = UnixHTTPConnection(socket_path)
+    query = "" if max_ips is None else f"?ips={max_ips}"
+    try:
+        conn.request("GET", "/v1/snapshot" + query)
+        size = len(conn.getresponse().read())
+        meter = CpuMeter(proxy_pid)
+        meter.start()
+        n, deadline = 0, time.monotonic() + seconds
+        while n < requests and (n < 5 or time.monotonic() < deadline):
+            conn.request("GET", "/v1/snapshot" + query)
+            response = conn.getresponse()
+            body = response.read()
+            if response.status != 200 or len(body) < size * 0.9:
+                raise RuntimeError(f"bad snapshot ({response.status}, {len(body)} bytes)")
+            n += 1
+        cpu = meter.stop()
+    finally:
+        conn.close()
+    return {"snapshots": n, "json_bytes": size, "cpu_ms_per_snapshot": cpu / n * 1e3,
+            "source": meter.source}
+
+
+def run_proxy_case(args, ips, top):
+    workdir = tempfile.mkdtemp(prefix="sb", dir="/tmp")
+    procs = Processes(args.build_dir, workdir)
+    try:
+        proxy, socket_path = procs.start_proxy(ips, args.routes, args.seed)
+        return proxy_phase(proxy.pid, socket_path, 20 if top is None else top, args.scrapes,
+                           args.seconds)
+    finally:
+        procs.stop_all()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def run_case(args, ips, top):
     workdir = tempfile.mkdtemp(prefix="sb", dir="/tmp")  # short: sockaddr_un holds 107 bytes
     procs = Processes(args.build_dir, workdir)
@@ -397,7 +434,7 @@ def table(results):
     """results: {(ips, top): [run, ...]} -> markdown (medians over runs; best in brackets)."""
     lines = [
         "| IPs | ips.top | series | body KB | p50 ms | p99 ms | exp CPU ms/scrape (best) | "
-        "µs/series | M series/CPU-s | peak RSS MB 1× / 4× | proxy CPU ms/snapshot | gzip KB / p50 ms | "
+        "µs/series | M series/CPU-s | peak RSS MB | proxy CPU ms/snapshot | gzip KB / p50 ms | "
         "4× p50/p99 ms | 4× exp CPU ms/scrape | 4× fetches/scrapes |",
         "|---" * 15 + "|",
     ]
@@ -409,7 +446,6 @@ def table(results):
         p50, _ = median_of(runs, ["seq", "p50_ms"])
         p99, _ = median_of(runs, ["seq", "p99_ms"])
         rss = max(r["rss_hwm_mb"] for r in runs)
-        rss_seq = max(r["rss_hwm_mb_after_sequential"] for r in runs)
         proxy_cpu, _ = median_of(runs, ["seq", "proxy_cpu_ms_per_snapshot"])
         gz, _ = median_of(runs, ["gzip", "gzip_bytes"])
         gzp50, _ = median_of(runs, ["gzip", "p50_ms"])
@@ -421,9 +457,29 @@ def table(results):
         lines.append(
             f"| {ips} | {first['top']} | {first['series']} | {first['body_bytes'] / 1024:.0f} | "
             f"{p50:.2f} | {p99:.2f} | {cpu:.3f} ({cpu_best:.3f}) | {per_series:.3f} | "
-            f"{rate:.2f} | {rss_seq:.0f} / {rss:.0f} | {proxy_cpu:.3f} | {gz / 1024:.0f} / {gzp50:.2f} | "
+            f"{rate:.2f} | {rss:.0f} | {proxy_cpu:.3f} | {gz / 1024:.0f} / {gzp50:.2f} | "
             f"{c50:.2f}/{c99:.2f} | {ccpu:.3f} | {fetches}/{scrapes} |")
     return "\n".join(lines)
+
+
+def results_from_log(path):
+    """Rebuilds {(ips, top): [run, ...]} from the per-run lines printed on stderr, so that a
+    run cut short still yields a table."""
+    import ast
+    pattern = re.compile(r"run \d+/\d+ ips=(\d+) top=(\S+): series=(\d+) seq=(\{.*?\}) "
+                         r"conc=(\{.*?\}) gzip=(\{.*?\}) rss_hwm=([\d.]+)MB")
+    results = {}
+    for line in open(path):
+        m = pattern.match(line)
+        if not m:
+            continue
+        top = None if m.group(2) == "None" else int(m.group(2))
+        gz = ast.literal_eval(m.group(6))
+        results.setdefault((int(m.group(1)), top), []).append({
+            "top": top if top is not None else "default (20)", "series": int(m.group(3)),
+            "body_bytes": gz["plain_bytes"], "seq": ast.literal_eval(m.group(4)),
+            "conc": ast.literal_eval(m.group(5)), "gzip": gz, "rss_hwm_mb": float(m.group(7))})
+    return results
 
 
 def main():
@@ -442,8 +498,26 @@ def main():
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", help="write every run's raw figures here")
+    parser.add_argument("--from-log", help="print the table from a previous run's stderr")
+    parser.add_argument("--proxy-only", action="store_true",
+                        help="measure proxy-sim's CPU per snapshot alone (?ips=top)")
     args = parser.parse_args()
     args.build_dir = os.path.abspath(args.build_dir)
+
+    if args.from_log:
+        print(table(results_from_log(args.from_log)))
+        return
+    if args.proxy_only:
+        print("| IPs | ?ips= | JSON KB | proxy-sim CPU ms/snapshot (median, best) |")
+        print("|---|---|---|---|")
+        for ips in [int(x) for x in args.ips.split(",")]:
+            for top_text in args.tops.split(","):
+                top = None if top_text == "default" else int(top_text)
+                runs = [run_proxy_case(args, ips, top) for _ in range(args.repeat)]
+                cpu = [r["cpu_ms_per_snapshot"] for r in runs]
+                print(f"| {ips} | {20 if top is None else top} | {runs[0]['json_bytes'] / 1024:.0f} "
+                      f"| {statistics.median(cpu):.3f}, {min(cpu):.3f} |", flush=True)
+        return
 
     results = {}
     for repeat in range(args.repeat):
@@ -452,7 +526,7 @@ def main():
                 top = None if top_text == "default" else int(top_text)
                 r = run_case(args, ips, top)
                 results.setdefault((ips, top), []).append(r)
-                print(f"run {repeat + 1}/{args.repeat} ips={ips} top={top_text}: "
+                print(f"run {repeat + 1}/{args.repeat} ips={ips} top={top}: "
                       f"series={r['series']} seq={r['seq']} conc={r['conc']} "
                       f"gzip={r['gzip']} rss_hwm={r['rss_hwm_mb']:.1f}MB",
                       file=sys.stderr, flush=True)
