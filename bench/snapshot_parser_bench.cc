@@ -54,6 +54,24 @@ void BM_SnapshotParser_Parse(benchmark::State& state) {
 BENCHMARK(BM_SnapshotParser_Parse)->Arg(10)->Arg(1000)->Arg(10000)->Arg(100000)
     ->Unit(benchmark::kMicrosecond);
 
+// The client's path: the body buffer is parsed where it is, without a copy.
+void BM_SnapshotParser_ParseInPlace(benchmark::State& state) {
+  const auto ips = static_cast<std::size_t>(state.range(0));
+  std::string json = SnapshotJson(ips);
+  proxy_client::SnapshotParser parser;
+  for (auto _ : state) {
+    auto result = parser.ParseInPlace(&json);
+    if (!result.has_value() || result->connections.by_ip->size() != ips) {
+      state.SkipWithError("parse failed or lost entries");
+      break;
+    }
+    benchmark::DoNotOptimize(result);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * json.size()));
+}
+BENCHMARK(BM_SnapshotParser_ParseInPlace)->Arg(10)->Arg(1000)->Arg(10000)->Arg(100000)
+    ->Unit(benchmark::kMicrosecond);
+
 // A full fetch over a real Unix socket from an in-process proxy-sim: HTTP, body and parse.
 void BM_SnapshotClient_Fetch(benchmark::State& state) {
   const auto ips = static_cast<std::size_t>(state.range(0));

@@ -1,4 +1,5 @@
 // smartproxy_exporter: wiring and signals only; every decision lives in the exporter library.
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -67,6 +68,10 @@ void Reload(const exporter::CommandLine& command_line, exporter::Config& current
 }  // namespace
 
 int main(int argc, char** argv) {
+  // glibc gives each thread that allocates its own arena; with one civetweb worker per
+  // connection, memory freed after a large scrape would stay in many arenas. Two suffice for a
+  // server whose requests mostly wait on one shared fetch.
+  mallopt(M_ARENA_MAX, 2);
   // A client that hangs up mid-response must not kill the process.
   signal(SIGPIPE, SIG_IGN);
   // Signals are taken by sigwait in this thread only; every thread started later inherits the

@@ -228,7 +228,7 @@ Expected<FetchResult, FetchError> SnapshotClient::Fetch(const FetchRequest& requ
     return FetchError{FetchErrorKind::kHttpStatus, std::move(message)};
   }
 
-  auto parsed = impl.parser.Parse(impl.body);
+  auto parsed = impl.parser.ParseInPlace(&impl.body);
   if (!parsed) {
     const ParseError& error = parsed.error();
     return FetchError{error.unsupported_version ? FetchErrorKind::kVersion : FetchErrorKind::kParse,

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <functional>
 #include <new>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -490,21 +491,29 @@ struct SnapshotParser::Impl {
 SnapshotParser::SnapshotParser() : impl_(std::make_unique<Impl>()) {}
 SnapshotParser::~SnapshotParser() = default;
 
-Expected<Snapshot, ParseError> SnapshotParser::Parse(std::string_view json) {
+namespace {
+
+// simdjson 3.0.1 can read past the end of an invalid number at the document root (fixed in
+// 3.2.2); a v1 document is an object, so nothing else is ever handed to it.
+std::optional<ParseError> CheckStartsWithObject(std::string_view json) {
   std::size_t start = 0;
   while (start < json.size() &&
          (json[start] == ' ' || json[start] == '\t' || json[start] == '\n' || json[start] == '\r')) {
     ++start;
   }
-  // simdjson 3.0.1 can read past the end of an invalid number at the document root (fixed in
-  // 3.2.2); a v1 document is an object, so nothing else is ever handed to it.
-  if (start == json.size() || json[start] != '{') {
-    if (start == json.size()) return ParseError{false, "body is empty, expected a JSON object"};
+  if (start == json.size()) return ParseError{false, "body is empty, expected a JSON object"};
+  if (json[start] != '{') {
     return ParseError{false, "body is not a JSON object (it must start with '{')"};
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+// `data` holds `size` bytes of JSON followed by simdjson's padding, and may be rewritten.
+Expected<Snapshot, ParseError> SnapshotParser::ParsePadded(char* data, std::size_t size) {
   try {
     Impl& impl = *impl_;
-    const std::size_t size = json.size();
     if (impl.parser.capacity() < size || impl.parser.max_depth() != kMaxDepth) {
       // Headroom so that a snapshot growing by a few entries does not reallocate every scrape.
       if (impl.parser.allocate(size + size / 4, kMaxDepth) != simdjson::SUCCESS) {
@@ -512,12 +521,9 @@ Expected<Snapshot, ParseError> SnapshotParser::Parse(std::string_view json) {
                                      " bytes"};
       }
     }
-    impl.buffer.resize(size + simdjson::SIMDJSON_PADDING);
-    std::memcpy(impl.buffer.data(), json.data(), size);
-    detail::ReplaceLoneSurrogateEscapes(impl.buffer.data(), size);
-
+    detail::ReplaceLoneSurrogateEscapes(data, size);
     element root;
-    if (const auto code = impl.parser.parse(impl.buffer.data(), size, false).get(root);
+    if (const auto code = impl.parser.parse(data, size, false).get(root);
         code != simdjson::SUCCESS) {
       return ParseError{false, JsonErrorMessage(code)};
     }
@@ -532,6 +538,32 @@ Expected<Snapshot, ParseError> SnapshotParser::Parse(std::string_view json) {
   } catch (const std::bad_alloc&) {
     return ParseError{false, "out of memory while building the snapshot"};
   }
+}
+
+Expected<Snapshot, ParseError> SnapshotParser::Parse(std::string_view json) {
+  if (auto error = CheckStartsWithObject(json)) return *error;
+  std::string& buffer = impl_->buffer;
+  try {
+    buffer.resize(json.size() + simdjson::SIMDJSON_PADDING);
+  } catch (const std::bad_alloc&) {
+    return ParseError{false, "out of memory while copying a body of " +
+                                 std::to_string(json.size()) + " bytes"};
+  }
+  std::memcpy(buffer.data(), json.data(), json.size());
+  return ParsePadded(buffer.data(), json.size());
+}
+
+Expected<Snapshot, ParseError> SnapshotParser::ParseInPlace(std::string* json) {
+  if (auto error = CheckStartsWithObject(*json)) return *error;
+  const std::size_t size = json->size();
+  try {
+    // The padding lives in the string's spare capacity: simdjson reads it, never its contents.
+    json->reserve(size + simdjson::SIMDJSON_PADDING);
+  } catch (const std::bad_alloc&) {
+    return ParseError{false, "out of memory while parsing a body of " + std::to_string(size) +
+                                 " bytes"};
+  }
+  return ParsePadded(json->data(), size);
 }
 
 Expected<Snapshot, ParseError> ParseSnapshot(std::string_view json) {

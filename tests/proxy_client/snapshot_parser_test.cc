@@ -311,3 +311,18 @@ TEST_CASE("Parser object can be reused across documents of different sizes") {
   REQUIRE(small.has_value());
   CHECK_FALSE(small->proxy.has_value());
 }
+
+TEST_CASE("Parser reads a body in place, rewriting lone surrogates within it") {
+  proxy_client::SnapshotParser parser;
+  std::string body = Minimal("", R"(,"byRoute":{"a\ud800":1})");
+  const std::size_t size = body.size();
+  auto result = parser.ParseInPlace(&body);
+  REQUIRE_MESSAGE(result.has_value(), (result.has_value() ? "" : result.error().message));
+  CHECK((*result->connections.by_route)[0].first == "a\xEF\xBF\xBD");
+  CHECK(body.size() == size);
+  CHECK(body.find("\\ufffd") != std::string::npos);
+  std::string not_object = "  [1]";
+  CHECK_FALSE(parser.ParseInPlace(&not_object).has_value());
+  std::string truncated = R"({"schemaVersion":1,"timestamp":)";
+  CHECK(parser.ParseInPlace(&truncated).error().message.rfind("invalid JSON", 0) == 0);
+}

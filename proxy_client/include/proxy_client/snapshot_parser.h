@@ -25,8 +25,13 @@ class SnapshotParser {
   SnapshotParser& operator=(const SnapshotParser&) = delete;
 
   Expected<Snapshot, ParseError> Parse(std::string_view json);
+  // The same without copying the body: `*json` may have escapes rewritten (lone surrogates to
+  // U+FFFD) and its capacity grown by simdjson's padding; its size stays.
+  Expected<Snapshot, ParseError> ParseInPlace(std::string* json);
 
  private:
+  Expected<Snapshot, ParseError> ParsePadded(char* data, std::size_t size);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
