@@ -7,6 +7,7 @@
 #include "exporter/metric_family_builder.h"
 #include "exporter/process_metrics.h"
 #include "exporter/snapshot_metrics.h"
+#include "exporter/text_writer.h"
 
 namespace exporter {
 namespace {
@@ -76,11 +77,10 @@ std::shared_ptr<const Collector::FetchRecord> Collector::FetchShared(
     const bool done = flight_done_.wait_until(lock, give_up_at, [&] { return flight->done; });
     --flight->waiting;
     if (done) return flight->record;
-    auto record = std::make_shared<FetchRecord>(FetchRecord{
-        FetchError{FetchErrorKind::kTimeout,
-                   "deadline of " + std::to_string(deadline.count()) +
-                       "ms passed while waiting for a snapshot fetch in progress"},
-        deadline});
+    FetchError timed_out{FetchErrorKind::kTimeout,
+                         "deadline of " + std::to_string(deadline.count()) +
+                             "ms passed while waiting for a snapshot fetch in progress"};
+    auto record = std::make_shared<FetchRecord>(std::move(timed_out), deadline);
     errors_total_[ErrorIndex(FetchErrorKind::kTimeout)]++;
     return record;
   }
@@ -102,11 +102,11 @@ std::shared_ptr<const Collector::FetchRecord> Collector::FetchShared(
   const auto started = std::chrono::steady_clock::now();
   std::shared_ptr<FetchRecord> record;
   try {
-    record = std::make_shared<FetchRecord>(FetchRecord{fetcher(request), {}});
+    record = std::make_shared<FetchRecord>(fetcher(request), std::chrono::duration<double>{});
   } catch (const std::exception& e) {
-    record = std::make_shared<FetchRecord>(FetchRecord{
-        FetchError{FetchErrorKind::kConnect, std::string("snapshot fetch failed: ") + e.what()},
-        {}});
+    FetchError failed{FetchErrorKind::kConnect, std::string("snapshot fetch failed: ") + e.what()};
+    record = std::make_shared<FetchRecord>(std::move(failed),
+                                           std::chrono::duration<double>{});
   }
   record->duration = std::chrono::steady_clock::now() - started;
   RecordOutcome(*record);
@@ -147,32 +147,17 @@ void Collector::RecordOutcome(const FetchRecord& record) const {
   }
 }
 
-std::vector<prometheus::MetricFamily> Collector::Collect(
-    std::chrono::milliseconds deadline) const {
-  std::shared_ptr<const CollectorOptions> options;
-  {
-    std::lock_guard lock(mutex_);
-    options = options_;
-  }
-  if (options->timeout < deadline) deadline = options->timeout;
-  scrapes_total_++;
-  const std::shared_ptr<const FetchRecord> record = FetchShared(deadline, *options);
-  const MetricsOptions& metrics = options->metrics;
+prometheus::MetricFamily Collector::UpFamily(const MetricsOptions& metrics, bool up) const {
+  return MakeGauge(Name(metrics, "up"),
+                   "1 when this scrape's snapshot was fetched from the proxy and parsed, else 0.",
+                   up ? 1 : 0);
+}
 
+std::vector<prometheus::MetricFamily> Collector::OwnFamilies(const MetricsOptions& metrics,
+                                                             const FetchRecord& record,
+                                                             const AggregationCounts& folded) const {
   std::vector<prometheus::MetricFamily> families;
-  AggregationCounts folded;
-  const bool up = record->outcome.has_value();
-  families.push_back(MakeGauge(Name(metrics, "up"),
-                               "1 when this scrape's snapshot was fetched from the proxy and "
-                               "parsed, else 0.",
-                               up ? 1 : 0));
-  if (up) {
-    auto from_snapshot =
-        SnapshotToMetricFamilies(record->outcome.value().snapshot, metrics, clock_(), &folded);
-    families.reserve(from_snapshot.size() + 16);
-    for (auto& family : from_snapshot) families.push_back(std::move(family));
-  }
-
+  families.reserve(12);
   auto build_info = MakeFamily(Name(metrics, "exporter_build_info"),
                                "A metric with a constant '1' value labeled by version and "
                                "revision of smartproxy_exporter.",
@@ -193,13 +178,14 @@ std::vector<prometheus::MetricFamily> Collector::Collect(
     AddLabel(&sample, "reason", std::string(proxy_client::FetchErrorKindName(kAllErrorKinds[i])));
   }
   families.push_back(std::move(errors));
+  const bool up = record.outcome.has_value();
   families.push_back(MakeGauge(Name(metrics, "exporter_snapshot_duration_seconds"),
                                "Time this scrape's snapshot fetch took, including parsing.",
-                               record->duration.count()));
+                               record.duration.count()));
   families.push_back(MakeGauge(
       Name(metrics, "exporter_snapshot_size_bytes"),
       "Size of this scrape's snapshot JSON body in bytes (0 when the fetch failed).",
-      up ? static_cast<double>(record->outcome.value().body_bytes) : 0));
+      up ? static_cast<double>(record.outcome.value().body_bytes) : 0));
   auto aggregated = MakeFamily(Name(metrics, "exporter_aggregated_series"),
                                "Entries folded into the \"other\" series in this scrape, by kind.",
                                prometheus::MetricType::Gauge, 2);
@@ -209,6 +195,70 @@ std::vector<prometheus::MetricFamily> Collector::Collect(
 
   for (auto& family : ProcessMetricFamilies()) families.push_back(std::move(family));
   return families;
+}
+
+std::shared_ptr<const Collector::FetchRecord> Collector::BeginScrape(
+    std::chrono::milliseconds deadline, std::shared_ptr<const CollectorOptions>* options) const {
+  {
+    std::lock_guard lock(mutex_);
+    *options = options_;
+  }
+  if ((*options)->timeout < deadline) deadline = (*options)->timeout;
+  scrapes_total_++;
+  return FetchShared(deadline, **options);
+}
+
+std::vector<prometheus::MetricFamily> Collector::Collect(
+    std::chrono::milliseconds deadline) const {
+  std::shared_ptr<const CollectorOptions> options;
+  const std::shared_ptr<const FetchRecord> record = BeginScrape(deadline, &options);
+  const MetricsOptions& metrics = options->metrics;
+  std::vector<prometheus::MetricFamily> families;
+  AggregationCounts folded;
+  const bool up = record->outcome.has_value();
+  families.push_back(UpFamily(metrics, up));
+  if (up) {
+    auto from_snapshot =
+        SnapshotToMetricFamilies(record->outcome.value().snapshot, metrics, clock_(), &folded);
+    families.reserve(from_snapshot.size() + 16);
+    for (auto& family : from_snapshot) families.push_back(std::move(family));
+  }
+  for (auto& family : OwnFamilies(metrics, *record, folded)) families.push_back(std::move(family));
+  return families;
+}
+
+ScrapeText Collector::Scrape(std::chrono::milliseconds deadline) const {
+  std::shared_ptr<const CollectorOptions> options;
+  const std::shared_ptr<const FetchRecord> record = BeginScrape(deadline, &options);
+  const MetricsOptions& metrics = options->metrics;
+  const bool up = record->outcome.has_value();
+  ScrapeText text;
+  text.head = ToTextFormat({UpFamily(metrics, up)});
+  AggregationCounts folded;
+  if (up) {
+    // Rendered by the first scrape that needs it; the others sharing this fetch wait for it and
+    // serve the same bytes, so four concurrent scrapes cost one conversion, not four.
+    std::call_once(record->rendered, [&] {
+      auto rendered = std::make_shared<std::string>();
+      AppendTextFormat(SnapshotToMetricFamilies(record->outcome.value().snapshot, metrics,
+                                                clock_(), &record->folded),
+                       rendered.get());
+      record->snapshot_text = std::move(rendered);
+    });
+    text.snapshot = record->snapshot_text;
+    folded = record->folded;
+  }
+  text.tail = ToTextFormat(OwnFamilies(metrics, *record, folded));
+  return text;
+}
+
+std::string ScrapeText::Joined() const {
+  std::string joined;
+  joined.reserve(size());
+  joined += head;
+  if (snapshot) joined += *snapshot;
+  joined += tail;
+  return joined;
 }
 
 SnapshotFetcher MakeSocketFetcher(proxy_client::SnapshotClientOptions options) {

@@ -60,19 +60,28 @@ bool AcceptsGzip(std::string_view accept_encoding) {
   return false;
 }
 
-std::optional<std::string> Gzip(std::string_view data) {
+std::optional<std::string> Gzip(const std::vector<std::string_view>& parts) {
   z_stream stream{};
   // windowBits 15 + 16 selects the gzip wrapper instead of zlib's.
   if (deflateInit2(&stream, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
     return std::nullopt;
   }
+  std::size_t total = 0;
+  for (const auto part : parts) total += part.size();
   std::string out;
-  out.resize(deflateBound(&stream, static_cast<uLong>(data.size())));
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  stream.avail_in = static_cast<uInt>(data.size());
+  out.resize(deflateBound(&stream, static_cast<uLong>(total)) + 64 * parts.size());
   stream.next_out = reinterpret_cast<Bytef*>(out.data());
   stream.avail_out = static_cast<uInt>(out.size());
-  const int result = deflate(&stream, Z_FINISH);
+  int result = Z_OK;
+  for (std::size_t i = 0; i < parts.size() && result == Z_OK; ++i) {
+    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(parts[i].data()));
+    stream.avail_in = static_cast<uInt>(parts[i].size());
+    const bool last = i + 1 == parts.size();
+    // deflate reports "no progress" (Z_BUF_ERROR) for an empty input that is not the last.
+    if (!last && parts[i].empty()) continue;
+    result = deflate(&stream, last ? Z_FINISH : Z_NO_FLUSH);
+    if (!last && stream.avail_in != 0) result = Z_BUF_ERROR;  // the bound was too small
+  }
   const auto written = stream.total_out;
   deflateEnd(&stream);
   if (result != Z_STREAM_END) return std::nullopt;

@@ -11,10 +11,10 @@
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "exporter/config.h"
 #include "exporter/log.h"
-#include "exporter/text_writer.h"
 #include "gzip.h"
 #include "landing_page.h"
 
@@ -47,20 +47,34 @@ std::string CivetListeningPorts(const std::string& listen_address) {
   return parsed->host + ":" + port;
 }
 
-void SendResponse(mg_connection* conn, int status, std::string_view content_type,
-                  std::string_view body, bool head, std::string_view extra_header_name = {},
-                  std::string_view extra_header_value = {}) {
+// Sends a response whose body is the concatenation of `body_parts`.
+void SendResponseParts(mg_connection* conn, int status, std::string_view content_type,
+                       const std::vector<std::string_view>& body_parts, bool head,
+                       std::string_view extra_header_name = {},
+                       std::string_view extra_header_value = {}) {
+  std::size_t body_size = 0;
+  for (const auto part : body_parts) body_size += part.size();
   mg_response_header_start(conn, status);
   mg_response_header_add(conn, "Content-Type", content_type.data(),
                          static_cast<int>(content_type.size()));
-  const std::string length = std::to_string(body.size());
+  const std::string length = std::to_string(body_size);
   mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
   if (!extra_header_name.empty()) {
     mg_response_header_add(conn, std::string(extra_header_name).c_str(),
                            extra_header_value.data(), static_cast<int>(extra_header_value.size()));
   }
   mg_response_header_send(conn);
-  if (!head && !body.empty()) mg_write(conn, body.data(), body.size());
+  if (head) return;
+  for (const auto part : body_parts) {
+    if (!part.empty() && mg_write(conn, part.data(), part.size()) < 0) return;  // client gone
+  }
+}
+
+void SendResponse(mg_connection* conn, int status, std::string_view content_type,
+                  std::string_view body, bool head, std::string_view extra_header_name = {},
+                  std::string_view extra_header_value = {}) {
+  SendResponseParts(conn, status, content_type, {body}, head, extra_header_name,
+                    extra_header_value);
 }
 
 void SendText(mg_connection* conn, int status, std::string_view text, bool head) {
@@ -110,20 +124,22 @@ struct HttpServer::State {
     const char* timeout_header = mg_get_header(conn, "X-Prometheus-Scrape-Timeout-Seconds");
     const auto deadline = ScrapeDeadline(timeout_header != nullptr ? timeout_header : "",
                                          std::chrono::milliseconds::max());
-    const auto families = collector.Collect(deadline);
-    std::string text;
-    AppendTextFormat(families, &text);
+    const ScrapeText text = collector.Scrape(deadline);
+    // The parts go out as they are: the shared snapshot text is never copied per scrape.
+    const std::vector<std::string_view> parts = {
+        text.head, text.snapshot ? std::string_view(*text.snapshot) : std::string_view(),
+        text.tail};
 
     const char* accept_encoding = mg_get_header(conn, "Accept-Encoding");
     if (accept_encoding != nullptr && AcceptsGzip(accept_encoding)) {
-      if (auto compressed = Gzip(text)) {
+      if (auto compressed = Gzip(parts)) {
         SendResponse(conn, 200, kMetricsContentType, *compressed, head, "Content-Encoding",
                      "gzip");
         ReleaseMemoryAfterLargeScrape(text.size());
         return;
       }
     }
-    SendResponse(conn, 200, kMetricsContentType, text, head);
+    SendResponseParts(conn, 200, kMetricsContentType, parts, head);
     ReleaseMemoryAfterLargeScrape(text.size());
   }
 

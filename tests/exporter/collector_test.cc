@@ -171,3 +171,38 @@ TEST_CASE("An exception thrown by a fetcher becomes up=0, never escapes") {
   CHECK(test_support::SampleValue(samples, "smartproxy_up") == 0);
   CHECK(collector.Status().message.find("boom") != std::string::npos);
 }
+
+TEST_CASE("Scrape text equals Collect's and shares one rendering between concurrent scrapes") {
+  std::atomic<int> calls{0};
+  const Collector* collector_ptr = nullptr;
+  const exporter::SnapshotFetcher fetcher = [&](const FetchRequest&) -> FetchOutcome {
+    if (++calls == 1) {
+      test_support::PollUntil([&] { return collector_ptr->ScrapesWaiting() == 1; }, 10s);
+    }
+    FetchResult result = SmallSnapshot(4);
+    result.snapshot.connections.by_route = proxy_client::NamedValues<double>{{"a", 3}, {"b", 1}};
+    return result;
+  };
+  CollectorOptions options;
+  options.timeout = 10s;
+  Collector collector(fetcher, options);
+  collector_ptr = &collector;
+  exporter::ScrapeText first, second;
+  std::thread other([&] { second = collector.Scrape(10s); });
+  first = collector.Scrape(10s);
+  other.join();
+  REQUIRE(first.snapshot != nullptr);
+  CHECK(first.snapshot == second.snapshot);  // the same rendering, not an equal copy
+  CHECK(calls == 1);
+
+  // Apart from the exporter's own counters and process metrics, a scrape's text is exactly
+  // what Collect's families serialise to.
+  const auto scraped = test_support::ParseExposition(collector.Scrape(10s).Joined());
+  const auto collected = test_support::ParseExposition(exporter::ToTextFormat(collector.Collect(10s)));
+  for (const auto& [series, value] : collected) {
+    if (series.rfind("process_", 0) == 0 || series.find("exporter_") != std::string::npos) continue;
+    CHECK_MESSAGE(scraped.count(series) == 1, series);
+    if (scraped.count(series) == 1) CHECK(scraped.at(series) == value);
+  }
+  CHECK(test_support::SampleValue(scraped, "smartproxy_route_connections_active{route=\"a\"}") == 3);
+}

@@ -1,6 +1,7 @@
 #include "exporter/http_server.h"
 
 #include <doctest/doctest.h>
+#include <zlib.h>
 
 #include "../../exporter/src/gzip.h"
 #include "../../exporter/src/landing_page.h"
@@ -41,4 +42,22 @@ TEST_CASE("The landing page escapes every interpolated value") {
   CHECK(page.find("&lt;script&gt;") != std::string::npos);
   CHECK(page.find("/run/&lt;s&gt;.sock") != std::string::npos);
   CHECK(page.find("href=\"/m&quot;x\"") != std::string::npos);
+}
+
+TEST_CASE("gzip over several parts decodes to their concatenation") {
+  const std::string big(200000, 'x');
+  const auto compressed = exporter::Gzip({"first ", "", big, " last"});
+  REQUIRE(compressed.has_value());
+  CHECK(compressed->size() < big.size() / 10);
+  z_stream stream{};
+  REQUIRE(inflateInit2(&stream, 15 + 16) == Z_OK);
+  std::string out(big.size() + 100, '\0');
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed->data()));
+  stream.avail_in = static_cast<uInt>(compressed->size());
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream.avail_out = static_cast<uInt>(out.size());
+  CHECK(inflate(&stream, Z_FINISH) == Z_STREAM_END);
+  out.resize(stream.total_out);
+  inflateEnd(&stream);
+  CHECK(out == "first " + big + " last");
 }

@@ -14,6 +14,7 @@
 #include <prometheus/metric_family.h>
 
 #include "exporter/metrics_options.h"
+#include "exporter/snapshot_metrics.h"
 #include "proxy_client/expected.h"
 #include "proxy_client/fetch_error.h"
 #include "proxy_client/snapshot_client.h"
@@ -40,6 +41,18 @@ struct SnapshotStatus {
   std::chrono::system_clock::time_point at{};
 };
 
+// One scrape's exposition text in three parts, to be sent in this order: `head` (up),
+// `snapshot` (the metrics from the snapshot, shared by the scrapes that shared its fetch; null
+// when the fetch failed) and `tail` (the exporter's own metrics).
+struct ScrapeText {
+  std::string head;
+  std::shared_ptr<const std::string> snapshot;
+  std::string tail;
+
+  std::size_t size() const { return head.size() + (snapshot ? snapshot->size() : 0) + tail.size(); }
+  std::string Joined() const;
+};
+
 // Thread-safe: any number of threads may call Collect concurrently; Reconfigure may run at
 // any time (a SIGHUP reload) and applies from the next fetch on.
 class Collector : public prometheus::Collectable {
@@ -54,6 +67,11 @@ class Collector : public prometheus::Collectable {
   // failed fetch yields up=0, the exporter's own metrics and the error counted by reason.
   std::vector<prometheus::MetricFamily> Collect(std::chrono::milliseconds deadline) const;
 
+  // The text exposition of one scrape (what GET /metrics serves): the same metrics as Collect,
+  // in the same order, but scrapes that share a fetch also share the conversion and
+  // serialisation of its snapshot. Never throws except std::bad_alloc.
+  ScrapeText Scrape(std::chrono::milliseconds deadline) const;
+
   void Reconfigure(SnapshotFetcher fetcher, CollectorOptions options);
   SnapshotStatus Status() const;
   // Fetches started (not shared) since construction: tests check that concurrent scrapes
@@ -64,8 +82,16 @@ class Collector : public prometheus::Collectable {
 
  private:
   struct FetchRecord {
+    // `result` is a FetchOutcome, a FetchResult or a FetchError.
+    template <typename Result>
+    FetchRecord(Result&& result, std::chrono::duration<double> fetch_duration)
+        : outcome(std::forward<Result>(result)), duration(fetch_duration) {}
     FetchOutcome outcome;
     std::chrono::duration<double> duration{};
+    // Filled once, by the first Scrape that serves this fetch.
+    mutable std::once_flag rendered;
+    mutable std::shared_ptr<const std::string> snapshot_text;
+    mutable AggregationCounts folded;
   };
   struct Flight {
     bool done = false;
@@ -76,6 +102,12 @@ class Collector : public prometheus::Collectable {
   std::shared_ptr<const FetchRecord> FetchShared(std::chrono::milliseconds deadline,
                                                  const CollectorOptions& options) const;
   void RecordOutcome(const FetchRecord& record) const;
+  std::shared_ptr<const FetchRecord> BeginScrape(
+      std::chrono::milliseconds deadline, std::shared_ptr<const CollectorOptions>* options) const;
+  prometheus::MetricFamily UpFamily(const MetricsOptions& metrics, bool up) const;
+  std::vector<prometheus::MetricFamily> OwnFamilies(const MetricsOptions& metrics,
+                                                    const FetchRecord& record,
+                                                    const AggregationCounts& folded) const;
 
   Clock clock_;
   mutable std::mutex mutex_;
