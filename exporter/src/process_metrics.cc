@@ -59,7 +59,8 @@ std::optional<ProcStat> ReadProcStat() {
   const double page_size = static_cast<double>(sysconf(_SC_PAGESIZE));
   ProcStat stat;
   stat.cpu_seconds = static_cast<double>(utime + stime) / ticks_per_second;
-  const auto boot_time = BootTimeSeconds();
+  // The boot time never changes; /proc/stat is long on a many-core machine, so read it once.
+  static const std::optional<double> boot_time = BootTimeSeconds();
   stat.start_time_seconds =
       boot_time ? *boot_time + static_cast<double>(start_ticks) / ticks_per_second : 0;
   stat.virtual_bytes = static_cast<double>(vsize);
