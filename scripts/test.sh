@@ -4,7 +4,10 @@
 #      promtool and a real Prometheus server;
 #   2. the SmartProxy adapter's tests (node --test), including the chain test through the
 #      C++ exporter;
-#   3. the C++ suites again under AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer on).
+#   3. the dashboard, alert/recording rules and Kubernetes manifests against promtool, kubectl
+#      kustomize, the Kubernetes and prometheus-operator schemas and a real Prometheus
+#      (scripts/test-deploy.sh);
+#   4. the C++ suites again under AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer on).
 # Exits non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +24,9 @@ ctest --test-dir build --output-on-failure -j2
 echo "== adapter tests (node --test)"
 SMARTPROXY_EXPORTER_BIN="$root/build/exporter/smartproxy_exporter" \
   node --test "$root/adapters/smartproxy/test/"
+
+echo "== dashboard, rules and manifests (scripts/test-deploy.sh)"
+BUILD_DIR=build ./scripts/test-deploy.sh
 
 if [[ "${SKIP_SANITIZERS:-0}" != 1 ]]; then
   echo "== build with ASan + UBSan"
