@@ -185,7 +185,9 @@ TEST_CASE("Scrape text equals Collect's and shares one rendering between concurr
   };
   CollectorOptions options;
   options.timeout = 10s;
-  Collector collector(fetcher, options);
+  // A fixed clock: smartproxy_snapshot_age_seconds is the same in every rendering.
+  const auto now = std::chrono::system_clock::time_point(std::chrono::milliseconds(1764043260000));
+  Collector collector(fetcher, options, [now] { return now; });
   collector_ptr = &collector;
   exporter::ScrapeText first, second;
   std::thread other([&] { second = collector.Scrape(10s); });
