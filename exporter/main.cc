@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
   // glibc gives each thread that allocates its own arena; with one civetweb worker per
   // connection, memory freed after a large scrape would stay in many arenas. Two suffice for a
   // server whose requests mostly wait on one shared fetch.
-  mallopt(M_ARENA_MAX, 2);
+  mallopt(M_ARENA_MAX, 1);
   // A client that hangs up mid-response must not kill the process.
   signal(SIGPIPE, SIG_IGN);
   // Signals are taken by sigwait in this thread only; every thread started later inherits the

@@ -1,7 +1,6 @@
 #include "exporter/http_server.h"
 
 #include <civetweb.h>
-#include <malloc.h>
 
 #include <cerrno>
 #include <condition_variable>
@@ -81,14 +80,6 @@ void SendText(mg_connection* conn, int status, std::string_view text, bool head)
   SendResponse(conn, status, "text/plain; charset=utf-8", text, head);
 }
 
-// A scrape of hundreds of thousands of series frees some hundred MB at once, in the malloc
-// arena of whichever worker thread served it; glibc keeps that memory, so RSS would climb
-// towards (workers x peak). Returning it costs a heap walk, far less than such a scrape.
-void ReleaseMemoryAfterLargeScrape(std::size_t text_bytes) {
-  constexpr std::size_t kLargeScrapeBytes = 4 * 1024 * 1024;
-  if (text_bytes >= kLargeScrapeBytes) malloc_trim(0);
-}
-
 }  // namespace
 
 struct HttpServer::State {
@@ -135,12 +126,10 @@ struct HttpServer::State {
       if (auto compressed = Gzip(parts)) {
         SendResponse(conn, 200, kMetricsContentType, *compressed, head, "Content-Encoding",
                      "gzip");
-        ReleaseMemoryAfterLargeScrape(text.size());
         return;
       }
     }
     SendResponseParts(conn, 200, kMetricsContentType, parts, head);
-    ReleaseMemoryAfterLargeScrape(text.size());
   }
 
   void Handle(mg_connection* conn) {
