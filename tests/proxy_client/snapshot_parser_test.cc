@@ -326,3 +326,23 @@ TEST_CASE("Parser reads a body in place, rewriting lone surrogates within it") {
   std::string truncated = R"({"schemaVersion":1,"timestamp":)";
   CHECK(parser.ParseInPlace(&truncated).error().message.rfind("invalid JSON", 0) == 0);
 }
+
+TEST_CASE("Parser deduplicates a large map where every name appears twice") {
+  std::string by_route = ",\"byRoute\":{";
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 5000; ++i) {
+      if (round + i > 0) by_route += ',';
+      // Names of every length from 1 to 40 bytes, so that every tail of the hash is used.
+      const std::string name = std::string(static_cast<std::size_t>(i % 40), 'r') + std::to_string(i);
+      by_route += "\"" + name + "\":" + std::to_string(round * 10000 + i);
+    }
+  }
+  by_route += "}";
+  auto result = ParseSnapshot(Minimal("", by_route));
+  REQUIRE(result.has_value());
+  const auto& routes = *result->connections.by_route;
+  REQUIRE(routes.size() == 5000);
+  for (int i = 0; i < 5000; i += 499) {
+    CHECK(routes[static_cast<std::size_t>(i)].second == 10000 + i);  // the later value
+  }
+}
