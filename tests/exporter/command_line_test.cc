@@ -87,7 +87,7 @@ TEST_CASE("Switches set their mode") {
 TEST_CASE("Unknown flags and arguments are rejected, naming them") {
   CHECK(ErrorOf({"--web.listen_address=:1"}) == "unknown flag --web.listen_address (see --help)");
   CHECK(ErrorOf({"--nope"}) == "unknown flag --nope (see --help)");
-  // Not supported (yet): TLS and basic auth are not implemented.
+  // Rejected: this version serves neither TLS nor basic auth.
   CHECK(ErrorOf({"--web.config.file=x"}) == "unknown flag --web.config.file (see --help)");
   CHECK(ErrorOf({"-v"}) == "unknown flag -v (see --help)");
   CHECK(ErrorOf({"--a\nb"}) == "unknown flag --\"a\\nb\" (see --help)");

@@ -134,7 +134,7 @@ TEST_CASE("Unknown keys are rejected with file, line and key path") {
           "config.yml:4: metrics.ips.bottom: unknown key (known keys: top, anonymize, "
           "ipv4_prefix, ipv6_prefix)");
   }
-  SUBCASE("web.config_file is not supported (yet): TLS and basic auth are not implemented") {
+  SUBCASE("web.config_file is rejected: this version serves neither TLS nor basic auth") {
     CHECK(ErrorOf("web: {config_file: x}\n") ==
           "config.yml:1: web.config_file: unknown key (known keys: listen_address, "
           "telemetry_path, max_requests, request_timeout)");
