@@ -28,12 +28,6 @@ constexpr std::size_t kMaxDepth = 5;
 constexpr double kMaxCounter = 9007199254740992.0;  // 2^53
 constexpr std::size_t kMaxQuotedLength = 40;
 
-// Thrown only inside this file, on the cold path, and always caught in Parse(): it carries
-// the first problem found up through the recursive walk.
-struct SchemaViolation {
-  std::string message;
-};
-
 // A JSON path such as connections.byRoute["api"], kept as a chain of parent pointers so that
 // no string is built unless an error is reported.
 struct Path {
@@ -118,13 +112,16 @@ std::string Describe(element value) {
   return "an unknown value";
 }
 
-[[noreturn]] void Fail(const Path& path, std::string_view expected, element got) {
-  throw SchemaViolation{FormatPath(path) + ": expected " + std::string(expected) + ", got " +
-                        Describe(got)};
+// The walk below returns false on the first problem and leaves its message in *error, so that a
+// bad snapshot travels up as a value: nothing is thrown on the scrape path.
+bool Fail(const Path& path, std::string_view expected, element got, std::string* error) {
+  *error = FormatPath(path) + ": expected " + std::string(expected) + ", got " + Describe(got);
+  return false;
 }
 
-[[noreturn]] void FailMissing(const Path& path, std::string_view field) {
-  throw SchemaViolation{FormatPath(path.Field(field)) + ": required field is missing"};
+bool FailMissing(const Path& path, std::string_view field, std::string* error) {
+  *error = FormatPath(path.Field(field)) + ": required field is missing";
+  return false;
 }
 
 bool IsNumber(element value) {
@@ -144,57 +141,72 @@ double AsDouble(element value) {
   }
 }
 
-// A non-negative finite number (simdjson already refuses NaN and Infinity as invalid JSON).
-double Gauge(element value, const Path& path) {
-  if (!IsNumber(value)) Fail(path, "a non-negative number", value);
-  const double number = AsDouble(value);
-  if (!(number >= 0) || !std::isfinite(number)) Fail(path, "a non-negative number", value);
-  return number;
+// A fresh value in an optional field, for the readers below to fill.
+template <typename T>
+T* Fresh(std::optional<T>* field) {
+  return &field->emplace();
 }
 
-double Counter(element value, const Path& path) {
-  if (!IsNumber(value)) Fail(path, "a non-negative integer counter", value);
+// A non-negative finite number (simdjson already refuses NaN and Infinity as invalid JSON).
+bool Gauge(element value, const Path& path, double* out, std::string* error) {
+  if (!IsNumber(value)) return Fail(path, "a non-negative number", value, error);
+  const double number = AsDouble(value);
+  if (!(number >= 0) || !std::isfinite(number)) {
+    return Fail(path, "a non-negative number", value, error);
+  }
+  *out = number;
+  return true;
+}
+
+bool Counter(element value, const Path& path, double* out, std::string* error) {
+  if (!IsNumber(value)) return Fail(path, "a non-negative integer counter", value, error);
   // Compare before converting: 2^53 + 1 as uint64 would round down to 2^53 as a double.
   if (value.type() == element_type::UINT64 &&
       value.get_uint64().value_unsafe() > (std::uint64_t{1} << 53)) {
-    Fail(path, "a counter no larger than 2^53", value);
+    return Fail(path, "a counter no larger than 2^53", value, error);
   }
   if (value.type() == element_type::INT64 &&
       value.get_int64().value_unsafe() > (std::int64_t{1} << 53)) {
-    Fail(path, "a counter no larger than 2^53", value);
+    return Fail(path, "a counter no larger than 2^53", value, error);
   }
   const double number = AsDouble(value);
-  if (!(number >= 0) || !std::isfinite(number)) Fail(path, "a non-negative integer counter", value);
-  if (number > kMaxCounter) Fail(path, "a counter no larger than 2^53", value);
-  return number;
+  if (!(number >= 0) || !std::isfinite(number)) {
+    return Fail(path, "a non-negative integer counter", value, error);
+  }
+  if (number > kMaxCounter) return Fail(path, "a counter no larger than 2^53", value, error);
+  *out = number;
+  return true;
 }
 
-std::string String(element value, const Path& path) {
-  if (value.type() != element_type::STRING) Fail(path, "a string", value);
-  return std::string(std::string_view(value.get_string().value_unsafe()));
+bool String(element value, const Path& path, std::string* out, std::string* error) {
+  if (value.type() != element_type::STRING) return Fail(path, "a string", value, error);
+  *out = std::string_view(value.get_string().value_unsafe());
+  return true;
 }
 
-object Object(element value, const Path& path) {
-  if (value.type() != element_type::OBJECT) Fail(path, "an object", value);
-  return value.get_object().value_unsafe();
+bool Object(element value, const Path& path, object* out, std::string* error) {
+  if (value.type() != element_type::OBJECT) return Fail(path, "an object", value, error);
+  *out = value.get_object().value_unsafe();
+  return true;
 }
 
-InOut ParseInOut(element value, const Path& path) {
-  InOut result;
+bool ParseInOut(element value, const Path& path, InOut* out, std::string* error) {
+  object fields;
+  if (!Object(value, path, &fields, error)) return false;
   bool has_in = false;
   bool has_out = false;
-  for (auto field : Object(value, path)) {
+  for (auto field : fields) {
     if (field.key == "in") {
-      result.in = Gauge(field.value, path.Field("in"));
+      if (!Gauge(field.value, path.Field("in"), &out->in, error)) return false;
       has_in = true;
     } else if (field.key == "out") {
-      result.out = Gauge(field.value, path.Field("out"));
+      if (!Gauge(field.value, path.Field("out"), &out->out, error)) return false;
       has_out = true;
     }
   }
-  if (!has_in) FailMissing(path, "in");
-  if (!has_out) FailMissing(path, "out");
-  return result;
+  if (!has_in) return FailMissing(path, "in", error);
+  if (!has_out) return FailMissing(path, "out", error);
+  return true;
 }
 
 // A per-process random seed for HashName: names come from an untrusted proxy, and with a fixed
@@ -281,18 +293,22 @@ class NameIndex {
   std::vector<std::size_t> hashes_;
 };
 
+// `parse_value(element, path, Value*, error)` reads one entry's value.
 template <typename Value, typename ParseValue>
-NamedValues<Value> ParseMap(element value, const Path& path, NameIndex& index,
-                            ParseValue parse_value) {
-  const object map = Object(value, path);
-  NamedValues<Value> entries;
+bool ParseMap(element value, const Path& path, NameIndex& index, ParseValue parse_value,
+              NamedValues<Value>* out, std::string* error) {
+  object map;
+  if (!Object(value, path, &map, error)) return false;
+  NamedValues<Value>& entries = *out;
   const std::size_t size = map.size();
   entries.reserve(size);
   if (size <= 1) {
     for (auto field : map) {
-      entries.emplace_back(std::string(field.key), parse_value(field.value, path.Key(field.key)));
+      Value parsed{};
+      if (!parse_value(field.value, path.Key(field.key), &parsed, error)) return false;
+      entries.emplace_back(std::string(field.key), parsed);
     }
-    return entries;
+    return true;
   }
   // Two passes: hash every name first, so that the second pass can prefetch the slot of the
   // entry a few places ahead while it handles this one.
@@ -305,7 +321,8 @@ NamedValues<Value> ParseMap(element value, const Path& path, NameIndex& index,
   for (auto field : map) {
     if (i + kPrefetchDistance < hashes.size()) index.Prefetch(hashes[i + kPrefetchDistance]);
     const std::string_view name = field.key;
-    Value parsed = parse_value(field.value, path.Key(name));
+    Value parsed{};
+    if (!parse_value(field.value, path.Key(name), &parsed, error)) return false;
     const std::size_t position = index.FindOrInsert(entries, name, hashes[i++], entries.size());
     if (position != entries.size()) {
       entries[position].second = parsed;  // a repeated name: the later value wins
@@ -313,135 +330,166 @@ NamedValues<Value> ParseMap(element value, const Path& path, NameIndex& index,
     }
     entries.emplace_back(std::string(name), parsed);
   }
-  return entries;
+  return true;
 }
 
-ProxyInfo ParseProxy(element value, const Path& path) {
-  ProxyInfo proxy;
-  for (auto field : Object(value, path)) {
+bool ParseProxy(element value, const Path& path, ProxyInfo* proxy, std::string* error) {
+  object fields;
+  if (!Object(value, path, &fields, error)) return false;
+  for (auto field : fields) {
+    bool ok = true;
     if (field.key == "name") {
-      proxy.name = String(field.value, path.Field("name"));
+      ok = String(field.value, path.Field("name"), Fresh(&proxy->name), error);
     } else if (field.key == "version") {
-      proxy.version = String(field.value, path.Field("version"));
+      ok = String(field.value, path.Field("version"), Fresh(&proxy->version), error);
     } else if (field.key == "instance") {
-      proxy.instance = String(field.value, path.Field("instance"));
+      ok = String(field.value, path.Field("instance"), Fresh(&proxy->instance), error);
     } else if (field.key == "startTime") {
-      proxy.start_time_ms = Gauge(field.value, path.Field("startTime"));
+      ok = Gauge(field.value, path.Field("startTime"), Fresh(&proxy->start_time_ms), error);
     }
+    if (!ok) return false;
   }
-  return proxy;
+  return true;
 }
 
-Connections ParseConnections(element value, const Path& path, NameIndex& index) {
-  Connections connections;
+bool ParseConnections(element value, const Path& path, NameIndex& index,
+                      Connections* connections, std::string* error) {
+  object fields;
+  if (!Object(value, path, &fields, error)) return false;
   bool has_active = false;
   bool has_total = false;
-  const auto gauge = [](element v, const Path& p) { return Gauge(v, p); };
-  for (auto field : Object(value, path)) {
+  for (auto field : fields) {
+    bool ok = true;
     if (field.key == "active") {
-      connections.active = Gauge(field.value, path.Field("active"));
+      ok = Gauge(field.value, path.Field("active"), &connections->active, error);
       has_active = true;
     } else if (field.key == "total") {
-      connections.total = Counter(field.value, path.Field("total"));
+      ok = Counter(field.value, path.Field("total"), &connections->total, error);
       has_total = true;
     } else if (field.key == "byRoute") {
-      connections.by_route = ParseMap<double>(field.value, path.Field("byRoute"), index, gauge);
+      ok = ParseMap<double>(field.value, path.Field("byRoute"), index, Gauge,
+                            Fresh(&connections->by_route), error);
     } else if (field.key == "byIP") {
-      connections.by_ip = ParseMap<double>(field.value, path.Field("byIP"), index, gauge);
+      ok = ParseMap<double>(field.value, path.Field("byIP"), index, Gauge,
+                            Fresh(&connections->by_ip), error);
     } else if (field.key == "distinctIPs") {
-      connections.distinct_ips = Gauge(field.value, path.Field("distinctIPs"));
+      ok = Gauge(field.value, path.Field("distinctIPs"), Fresh(&connections->distinct_ips),
+                 error);
     }
+    if (!ok) return false;
   }
-  if (!has_active) FailMissing(path, "active");
-  if (!has_total) FailMissing(path, "total");
-  return connections;
+  if (!has_active) return FailMissing(path, "active", error);
+  if (!has_total) return FailMissing(path, "total", error);
+  return true;
 }
 
-Requests ParseRequests(element value, const Path& path) {
-  Requests requests;
-  for (auto field : Object(value, path)) {
+bool ParseRequests(element value, const Path& path, Requests* requests, std::string* error) {
+  object fields;
+  if (!Object(value, path, &fields, error)) return false;
+  for (auto field : fields) {
+    bool ok = true;
     if (field.key == "total") {
-      requests.total = Counter(field.value, path.Field("total"));
+      ok = Counter(field.value, path.Field("total"), Fresh(&requests->total), error);
     } else if (field.key == "perSecond") {
-      requests.per_second = Gauge(field.value, path.Field("perSecond"));
+      ok = Gauge(field.value, path.Field("perSecond"), Fresh(&requests->per_second), error);
     } else if (field.key == "perMinute") {
-      requests.per_minute = Gauge(field.value, path.Field("perMinute"));
+      ok = Gauge(field.value, path.Field("perMinute"), Fresh(&requests->per_minute), error);
     }
+    if (!ok) return false;
   }
-  return requests;
+  return true;
 }
 
-InOut ParseByteTotals(element value, const Path& path) {
-  InOut totals;
+bool ParseByteTotals(element value, const Path& path, InOut* totals, std::string* error) {
+  object fields;
+  if (!Object(value, path, &fields, error)) return false;
   bool has_in = false;
   bool has_out = false;
-  for (auto field : Object(value, path)) {
+  for (auto field : fields) {
+    bool ok = true;
     if (field.key == "in") {
-      totals.in = Counter(field.value, path.Field("in"));
+      ok = Counter(field.value, path.Field("in"), &totals->in, error);
       has_in = true;
     } else if (field.key == "out") {
-      totals.out = Counter(field.value, path.Field("out"));
+      ok = Counter(field.value, path.Field("out"), &totals->out, error);
       has_out = true;
     }
+    if (!ok) return false;
   }
-  if (!has_in) FailMissing(path, "in");
-  if (!has_out) FailMissing(path, "out");
-  return totals;
+  if (!has_in) return FailMissing(path, "in", error);
+  if (!has_out) return FailMissing(path, "out", error);
+  return true;
 }
 
-Throughput ParseThroughput(element value, const Path& path, NameIndex& index) {
-  Throughput throughput;
-  const auto in_out = [](element v, const Path& p) { return ParseInOut(v, p); };
-  for (auto field : Object(value, path)) {
+bool ParseThroughput(element value, const Path& path, NameIndex& index, Throughput* throughput,
+                     std::string* error) {
+  object fields;
+  if (!Object(value, path, &fields, error)) return false;
+  for (auto field : fields) {
+    bool ok = true;
     if (field.key == "instant") {
-      throughput.instant = ParseInOut(field.value, path.Field("instant"));
+      ok = ParseInOut(field.value, path.Field("instant"), Fresh(&throughput->instant), error);
     } else if (field.key == "recent") {
-      throughput.recent = ParseInOut(field.value, path.Field("recent"));
+      ok = ParseInOut(field.value, path.Field("recent"), Fresh(&throughput->recent), error);
     } else if (field.key == "average") {
-      throughput.average = ParseInOut(field.value, path.Field("average"));
+      ok = ParseInOut(field.value, path.Field("average"), Fresh(&throughput->average), error);
     } else if (field.key == "byRoute") {
-      throughput.by_route = ParseMap<InOut>(field.value, path.Field("byRoute"), index, in_out);
+      ok = ParseMap<InOut>(field.value, path.Field("byRoute"), index, ParseInOut,
+                           Fresh(&throughput->by_route), error);
     } else if (field.key == "byIP") {
-      throughput.by_ip = ParseMap<InOut>(field.value, path.Field("byIP"), index, in_out);
+      ok = ParseMap<InOut>(field.value, path.Field("byIP"), index, ParseInOut,
+                           Fresh(&throughput->by_ip), error);
     }
+    if (!ok) return false;
   }
-  return throughput;
+  return true;
 }
 
-Quantiles ParseQuantiles(element value, const Path& path) {
-  Quantiles quantiles;
-  for (auto field : Object(value, path)) {
+bool ParseQuantiles(element value, const Path& path, Quantiles* quantiles, std::string* error) {
+  object fields;
+  if (!Object(value, path, &fields, error)) return false;
+  for (auto field : fields) {
+    bool ok = true;
     if (field.key == "p50") {
-      quantiles.p50 = Gauge(field.value, path.Field("p50"));
+      ok = Gauge(field.value, path.Field("p50"), Fresh(&quantiles->p50), error);
     } else if (field.key == "p95") {
-      quantiles.p95 = Gauge(field.value, path.Field("p95"));
+      ok = Gauge(field.value, path.Field("p95"), Fresh(&quantiles->p95), error);
     } else if (field.key == "p99") {
-      quantiles.p99 = Gauge(field.value, path.Field("p99"));
+      ok = Gauge(field.value, path.Field("p99"), Fresh(&quantiles->p99), error);
     }
+    if (!ok) return false;
   }
-  return quantiles;
+  return true;
 }
 
-Percentiles ParsePercentiles(element value, const Path& path) {
-  Percentiles percentiles;
-  for (auto field : Object(value, path)) {
+bool ParsePercentiles(element value, const Path& path, Percentiles* percentiles,
+                      std::string* error) {
+  object fields;
+  if (!Object(value, path, &fields, error)) return false;
+  for (auto field : fields) {
     if (field.key == "connectionDurationMs") {
-      percentiles.connection_duration_ms =
-          ParseQuantiles(field.value, path.Field("connectionDurationMs"));
+      if (!ParseQuantiles(field.value, path.Field("connectionDurationMs"),
+                          Fresh(&percentiles->connection_duration_ms), error)) {
+        return false;
+      }
     } else if (field.key == "bytesTransferred") {
       const Path transferred = path.Field("bytesTransferred");
-      for (auto direction : Object(field.value, transferred)) {
+      object directions;
+      if (!Object(field.value, transferred, &directions, error)) return false;
+      for (auto direction : directions) {
+        bool ok = true;
         if (direction.key == "in") {
-          percentiles.bytes_transferred_in =
-              ParseQuantiles(direction.value, transferred.Field("in"));
+          ok = ParseQuantiles(direction.value, transferred.Field("in"),
+                              Fresh(&percentiles->bytes_transferred_in), error);
         } else if (direction.key == "out") {
-          percentiles.bytes_transferred_out =
-              ParseQuantiles(direction.value, transferred.Field("out"));
+          ok = ParseQuantiles(direction.value, transferred.Field("out"),
+                              Fresh(&percentiles->bytes_transferred_out), error);
         }
+        if (!ok) return false;
       }
     }
   }
-  return percentiles;
+  return true;
 }
 
 // schemaVersion is read before anything else, so that a v2 document is reported as an
@@ -472,33 +520,38 @@ ParseError CheckSchemaVersion(object root, const Path& path, bool* ok) {
   return {};
 }
 
-Snapshot ParseRoot(object root, const Path& path, NameIndex& index) {
-  Snapshot snapshot;
+bool ParseRoot(object root, const Path& path, NameIndex& index, Snapshot* snapshot,
+               std::string* error) {
   bool has_timestamp = false;
   bool has_connections = false;
   for (auto field : root) {
     const std::string_view key = field.key;
+    bool ok = true;
     if (key == "timestamp") {
-      snapshot.timestamp_ms = Gauge(field.value, path.Field("timestamp"));
+      ok = Gauge(field.value, path.Field("timestamp"), &snapshot->timestamp_ms, error);
       has_timestamp = true;
     } else if (key == "proxy") {
-      snapshot.proxy = ParseProxy(field.value, path.Field("proxy"));
+      ok = ParseProxy(field.value, path.Field("proxy"), Fresh(&snapshot->proxy), error);
     } else if (key == "connections") {
-      snapshot.connections = ParseConnections(field.value, path.Field("connections"), index);
+      ok = ParseConnections(field.value, path.Field("connections"), index,
+                            &snapshot->connections, error);
       has_connections = true;
     } else if (key == "requests") {
-      snapshot.requests = ParseRequests(field.value, path.Field("requests"));
+      ok = ParseRequests(field.value, path.Field("requests"), Fresh(&snapshot->requests), error);
     } else if (key == "bytes") {
-      snapshot.bytes = ParseByteTotals(field.value, path.Field("bytes"));
+      ok = ParseByteTotals(field.value, path.Field("bytes"), Fresh(&snapshot->bytes), error);
     } else if (key == "throughput") {
-      snapshot.throughput = ParseThroughput(field.value, path.Field("throughput"), index);
+      ok = ParseThroughput(field.value, path.Field("throughput"), index,
+                           Fresh(&snapshot->throughput), error);
     } else if (key == "percentiles") {
-      snapshot.percentiles = ParsePercentiles(field.value, path.Field("percentiles"));
+      ok = ParsePercentiles(field.value, path.Field("percentiles"),
+                            Fresh(&snapshot->percentiles), error);
     }
+    if (!ok) return false;
   }
-  if (!has_timestamp) FailMissing(path, "timestamp");
-  if (!has_connections) FailMissing(path, "connections");
-  return snapshot;
+  if (!has_timestamp) return FailMissing(path, "timestamp", error);
+  if (!has_connections) return FailMissing(path, "connections", error);
+  return true;
 }
 
 std::string JsonErrorMessage(simdjson::error_code code) {
@@ -571,9 +624,12 @@ Expected<Snapshot, ParseError> SnapshotParser::ParsePadded(char* data, std::size
     bool version_ok = false;
     ParseError version_error = CheckSchemaVersion(root_object, path, &version_ok);
     if (!version_ok) return version_error;
-    return ParseRoot(root_object, path, impl.index);
-  } catch (const SchemaViolation& violation) {
-    return ParseError{false, violation.message};
+    Snapshot snapshot;
+    std::string error;
+    if (!ParseRoot(root_object, path, impl.index, &snapshot, &error)) {
+      return ParseError{false, std::move(error)};
+    }
+    return snapshot;
   } catch (const std::bad_alloc&) {
     return ParseError{false, "out of memory while building the snapshot"};
   }
