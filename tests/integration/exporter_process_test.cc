@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <regex>
 #include <thread>
 
@@ -321,9 +322,19 @@ TEST_CASE("SIGTERM during a scrape finishes it and exits 0 within 5 s") {
   TempDir dir;
   ProxySimProcess sim(dir, {"--fault=hang"});
   ExporterProcess exporter(dir, {"--proxy.socket", sim.socket(), "--proxy.timeout", "1500ms"});
+  const auto open_fds = [&] {
+    std::size_t count = 0;
+    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(
+             "/proc/" + std::to_string(sim.process().pid()) + "/fd")) {
+      ++count;
+    }
+    return count;
+  };
+  const std::size_t fds_before = open_fds();
   HttpResponse in_flight;
   std::thread scraper([&] { in_flight = HttpGet(exporter.Url()); });
-  std::this_thread::sleep_for(200ms);  // let the scrape reach the hanging proxy
+  // The scrape is in flight once the hanging proxy has accepted the exporter's connection.
+  CHECK(PollUntil([&] { return open_fds() > fds_before; }, 5s));
   const auto started = std::chrono::steady_clock::now();
   const auto status = exporter.process().Stop(SIGTERM, 6s);
   const auto took = std::chrono::steady_clock::now() - started;
