@@ -7,7 +7,8 @@
 #   3. the dashboard, alert/recording rules and Kubernetes manifests against promtool, kubectl
 #      kustomize, the Kubernetes and prometheus-operator schemas and a real Prometheus
 #      (scripts/test-deploy.sh);
-#   4. the C++ suites again under AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer on).
+#   4. the C++ suites again under AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer on);
+#   5. the concurrency tests under ThreadSanitizer (scripts/test-tsan.sh).
 # Exits non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,5 +35,8 @@ if [[ "${SKIP_SANITIZERS:-0}" != 1 ]]; then
   echo "== C++ tests under ASan + UBSan"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j2
+  echo "== concurrency paths under ThreadSanitizer (scripts/test-tsan.sh)"
+  ./scripts/test-tsan.sh
 fi
+
 echo "test.sh: every suite passed"
