@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <sys/un.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <initializer_list>
 #include <limits>
 #include <memory>
+#include <sstream>
 #include <utility>
 
 #include "exporter/log.h"
@@ -587,16 +589,59 @@ void CheckMetricNamespace(std::string_view metric_namespace) {
   }
 }
 
+namespace {
+
+// Counts YAML documents, stopping at the second. YAML::LoadAll (yaml-cpp 0.7) never ends on
+// some invalid inputs — a file holding just "," yields documents forever while memory grows
+// (found by fuzz/fuzz_config; regression input in fuzz/regressions/fuzz_config/) — so the
+// exporter never asks it for "all" of them.
+struct DocumentCount {
+  int count = 0;
+  int second_line = -1;  // 0-based line where the second document starts
+};
+
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { last_start_line = mark.line; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  int last_start_line = -1;
+};
+
+DocumentCount CountDocuments(const std::string& yaml_text) {
+  std::istringstream input(yaml_text);
+  YAML::Parser parser(input);
+  DocumentStarts handler;
+  DocumentCount documents;
+  while (documents.count < 2 && parser.HandleNextDocument(handler)) {
+    if (++documents.count == 2) documents.second_line = handler.last_start_line;
+  }
+  return documents;
+}
+
+}  // namespace
+
 Config ParseConfig(const std::string& yaml_text, const std::string& source_name) {
   const YamlReader reader(source_name);
   Config config;
   try {
-    const std::vector<YAML::Node> documents = YAML::LoadAll(yaml_text);
-    if (documents.empty() || (documents.size() == 1 && documents[0].IsNull())) return config;
-    if (documents.size() > 1) {
-      reader.Fail(documents[1].Mark().line, "", "expected one YAML document, got more");
+    const DocumentCount documents = CountDocuments(yaml_text);
+    if (documents.count > 1) {
+      reader.Fail(documents.second_line, "", "expected one YAML document, got more");
     }
-    const YAML::Node& root = documents[0];
+    if (documents.count == 0) return config;
+    const YAML::Node root = YAML::Load(yaml_text);
+    if (root.IsNull()) return config;
     if (!root.IsMap()) {
       reader.Fail(root.Mark().line, "",
                   "the top level must be a map with the sections proxy, web, metrics, log; got " +

@@ -345,8 +345,15 @@ TEST_CASE("The top level must be a single map") {
   CHECK(ErrorOf("just text\n") ==
         "config.yml:1: the top level must be a map with the sections proxy, web, metrics, log; "
         "got \"just text\"");
+  // The line of the second document's `---`.
   CHECK(ErrorOf("proxy: {}\n---\nweb: {}\n") ==
-        "config.yml:3: expected one YAML document, got more");
+        "config.yml:2: expected one YAML document, got more");
+}
+
+TEST_CASE("A file that yaml-cpp reads as endless documents is rejected, not looped on") {
+  // yaml-cpp 0.7's LoadAll never returns on "," (fuzz/regressions/fuzz_config/).
+  CHECK(ErrorOf(",") == "config.yml:1: expected one YAML document, got more");
+  CHECK(ErrorOf(",{").find("config.yml:1:") == 0);
 }
 
 TEST_CASE("Durations follow Prometheus syntax") {
