@@ -8,7 +8,8 @@
 #      kustomize, the Kubernetes and prometheus-operator schemas and a real Prometheus
 #      (scripts/test-deploy.sh);
 #   4. the C++ suites again under AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer on);
-#   5. the concurrency tests under ThreadSanitizer (scripts/test-tsan.sh).
+#   5. the concurrency tests under ThreadSanitizer (scripts/test-tsan.sh);
+#   6. a bounded libFuzzer run of every fuzz target (scripts/fuzz.sh).
 # Exits non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +38,8 @@ if [[ "${SKIP_SANITIZERS:-0}" != 1 ]]; then
     ctest --test-dir build-asan --output-on-failure -j2
   echo "== concurrency paths under ThreadSanitizer (scripts/test-tsan.sh)"
   ./scripts/test-tsan.sh
+  echo "== fuzzing: each libFuzzer target for 60 s, regressions replayed (scripts/fuzz.sh)"
+  ./scripts/fuzz.sh 60
 fi
 
 echo "test.sh: every suite passed"
