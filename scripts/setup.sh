@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git curl ca-certificates
   prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev libsimdjson-dev libyaml-cpp-dev
   zlib1g-dev doctest-dev libbenchmark-dev
+  clang libclang-rt-14-dev      # libFuzzer and its sanitizer runtimes (scripts/fuzz.sh)
   prometheus          # promtool and the real server: the tests' judge of our output
   nodejs              # runs the adapter's tests (Node 20 is usually already present)
 )
