@@ -2,6 +2,7 @@
 // civetweb server) against an in-process proxy-sim over a real Unix socket.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "child_process.h"
@@ -56,5 +57,33 @@ TEST_CASE("Four concurrent HTTP scrapes share one snapshot fetch from the proxy"
     CHECK(test_support::SumOf(samples, "smartproxy_ip_connections_active") ==
           test_support::SampleValue(samples, "smartproxy_connections_active"));
   }
+  server.Shutdown(1s);
+}
+
+TEST_CASE("Scrapes beyond --web.max-requests get 503 at once instead of queueing") {
+  std::atomic<bool> release{false};
+  const exporter::SnapshotFetcher held = [&](const proxy_client::FetchRequest&) {
+    test_support::PollUntil([&] { return release.load(); }, 10s);
+    return exporter::FetchOutcome(proxy_client::FetchError{proxy_client::FetchErrorKind::kConnect, "held"});
+  };
+  exporter::CollectorOptions options;
+  options.timeout = 10s;
+  exporter::Collector collector(held, options);
+  exporter::HttpServerOptions server_options;
+  server_options.listen_address = "127.0.0.1:0";
+  server_options.max_requests = 1;
+  exporter::HttpServer server(server_options, collector);
+  const std::string base = "http://127.0.0.1:" + std::to_string(server.ListeningPorts().at(0));
+
+  test_support::HttpResponse first;
+  std::thread holder([&] { first = test_support::HttpGet(base + "/metrics"); });
+  REQUIRE(test_support::PollUntil([&] { return collector.FetchesStarted() == 1; }, 5s));
+  const auto refused = test_support::HttpGet(base + "/metrics");
+  CHECK(refused.status == 503);
+  CHECK(refused.body.find("--web.max-requests") != std::string::npos);
+  CHECK(test_support::HttpGet(base + "/-/healthy").status == 200);  // not counted
+  release = true;
+  holder.join();
+  CHECK(first.status == 200);
   server.Shutdown(1s);
 }
