@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -66,7 +67,10 @@ void AddUnlistedIps(const proxy_client::Snapshot& snapshot, FoldedSeries* folded
       *connections.distinct_ips <= static_cast<double>(connections.by_ip->size())) {
     return;
   }
-  folded->folded += static_cast<std::size_t>(*connections.distinct_ips) - connections.by_ip->size();
+  // distinctIPs is any finite number the proxy sends (1e308 included): clamp before converting.
+  constexpr double kMaxCount = 1e15;
+  const double unlisted = *connections.distinct_ips - static_cast<double>(connections.by_ip->size());
+  folded->folded += static_cast<std::size_t>(std::min(unlisted, kMaxCount));
   SeriesEntry& other = *folded->other;
   const double unlisted_connections = connections.active - Sum(*connections.by_ip);
   if (unlisted_connections > 0) other.connections = other.connections.value_or(0) + unlisted_connections;

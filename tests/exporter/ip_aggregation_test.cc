@@ -241,3 +241,14 @@ TEST_CASE("IPs the proxy left out under ?ips=N are folded into other, so the sum
     CHECK(complete.other->connections == 0);
   }
 }
+
+TEST_CASE("An absurd distinctIPs is clamped, never an out-of-range conversion") {
+  // Found by fuzz/fuzz_conversion (fuzz/regressions/fuzz_conversion/distinct_ips_1e308.bin).
+  proxy_client::Snapshot snapshot = WithIps({{"10.0.0.1", 3}});
+  snapshot.connections.active = 3;
+  snapshot.connections.distinct_ips = 1e308;
+  exporter::IpOptions options;
+  const auto series = exporter::AggregateIps(snapshot, options);
+  CHECK(series.folded == static_cast<std::size_t>(1e15));
+  CHECK(SumConnections(series) == 3);
+}
