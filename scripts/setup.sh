@@ -5,8 +5,10 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config git curl ca-certificates
-  prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev libsimdjson-dev libyaml-cpp-dev
+  prometheus-cpp-dev libcurl4-openssl-dev libsimdjson-dev libyaml-cpp-dev
   zlib1g-dev doctest-dev libbenchmark-dev
+  dpkg-dev libssl-dev libcrypt-dev   # civetweb rebuilt from Debian's source (scripts/build-civetweb.sh); bcrypt
+  openssl             # the tests make their own CA and certificates
   clang libclang-rt-14-dev      # libFuzzer and its sanitizer runtimes (scripts/fuzz.sh)
   prometheus          # promtool and the real server: the tests' judge of our output
   nodejs              # runs the adapter's tests (Node 20 is usually already present)
@@ -32,4 +34,5 @@ fi
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
   systemctl stop prometheus || true
 fi
+"$(dirname "$0")/build-civetweb.sh"
 echo "setup: all build and test dependencies present"
