@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "exporter/log.h"
+#include "yaml_reader.h"
 
 namespace exporter {
 namespace {
@@ -60,176 +61,6 @@ bool IsHostname(std::string_view host) {
 }
 
 [[noreturn]] void Problem(std::string problem) { throw ConfigError(std::move(problem)); }
-
-// ---------------------------------------------------------------------------------------------
-// The YAML adapter: walks yaml-cpp's tree, turning every problem into "file:line: key: problem".
-
-// What a YAML node is, for "expected X, got Y" messages.
-std::string Describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "a map";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Scalar:
-      return QuoteForMessage(node.Scalar());
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      break;
-  }
-  return "nothing";
-}
-
-// A key path segment as written in messages; odd keys are quoted so they cannot break the line.
-std::string PathSegment(std::string_view key) {
-  const bool plain = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
-    return IsAlpha(c) || IsDigit(c) || c == '_' || c == '-';
-  });
-  return plain ? std::string(key) : QuoteForMessage(key);
-}
-
-class YamlReader {
- public:
-  struct Entry {
-    YAML::Node key;
-    YAML::Node value;
-    std::string path;
-  };
-  struct Field {
-    std::string_view key;
-    std::function<void(const Entry&)> read;
-  };
-
-  explicit YamlReader(std::string source) : source_(std::move(source)) {}
-
-  // `line` is yaml-cpp's 0-based line, negative when unknown.
-  [[noreturn]] void Fail(int line, std::string_view path, std::string_view problem) const {
-    std::string message = source_;
-    if (line >= 0) message += ":" + std::to_string(line + 1);
-    message += ": ";
-    if (!path.empty()) {
-      message += path;
-      message += ": ";
-    }
-    message += problem;
-    throw ConfigError(message);
-  }
-
-  // A value's own line, except for an empty value: yaml-cpp marks that where the next token
-  // starts, often the following line, so the key's line is the one to report.
-  static int LineOf(const Entry& entry) {
-    if (entry.value.IsNull() || entry.value.Mark().line < 0) return entry.key.Mark().line;
-    return entry.value.Mark().line;
-  }
-
-  // Runs `read` and reports a bare ConfigError it throws (a value rule) at the entry.
-  template <typename Read>
-  auto At(const Entry& entry, Read&& read) const {
-    try {
-      return read();
-    } catch (const ConfigError& error) {
-      Fail(LineOf(entry), entry.path, error.what());
-    }
-  }
-
-  // Reads a map whose keys are all in `fields`, rejecting unknown and duplicate keys (yaml-cpp
-  // 0.7 keeps every pair of a map with a repeated key, in document order, and lets node[key]
-  // see only the first). An empty value ("proxy:" alone) keeps every default.
-  void ReadMap(const YAML::Node& map, int line, const std::string& path,
-               std::initializer_list<Field> fields) const {
-    if (map.IsNull()) return;
-    if (!map.IsMap()) Fail(line, path, "expected a map, got " + Describe(map));
-    std::vector<std::pair<std::string, int>> seen;
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      // Copies: the iterator's operator-> returns a proxy that dies with the statement.
-      const YAML::Node key = it->first;
-      const YAML::Node value = it->second;
-      const int key_line = key.Mark().line;
-      if (!key.IsScalar()) Fail(key_line, path, "expected a plain key, got " + Describe(key));
-      const std::string& name = key.Scalar();
-      const std::string key_path =
-          path.empty() ? PathSegment(name) : path + "." + PathSegment(name);
-      for (const auto& [seen_name, seen_line] : seen) {
-        if (seen_name == name) {
-          Fail(key_line, key_path,
-               "duplicate key (first defined at line " + std::to_string(seen_line + 1) + ")");
-        }
-      }
-      seen.emplace_back(name, key_line);
-      const Field* field = nullptr;
-      for (const Field& candidate : fields) {
-        if (candidate.key == name) field = &candidate;
-      }
-      if (field == nullptr) {
-        std::string known;
-        for (const Field& candidate : fields) {
-          known += known.empty() ? "" : ", ";
-          known += candidate.key;
-        }
-        Fail(key_line, key_path, "unknown key (known keys: " + known + ")");
-      }
-      field->read(Entry{key, value, key_path});
-    }
-  }
-
-  void ReadSection(const Entry& entry, std::initializer_list<Field> fields) const {
-    ReadMap(entry.value, LineOf(entry), entry.path, fields);
-  }
-
-  const std::string& Scalar(const Entry& entry, std::string_view expected) const {
-    if (!entry.value.IsScalar()) {
-      Fail(LineOf(entry), entry.path,
-           "expected " + std::string(expected) + ", got " + Describe(entry.value));
-    }
-    return entry.value.Scalar();
-  }
-
-  std::string String(const Entry& entry) const { return Scalar(entry, "a string"); }
-
-  unsigned Unsigned(const Entry& entry, unsigned min, unsigned max) const {
-    const std::string& text = Scalar(entry, "an integer");
-    // A quoted "20" is a string in YAML; a config that quotes numbers is likely wrong elsewhere
-    // too.
-    const std::string& tag = entry.value.Tag();
-    if (tag != "?" && tag != "tag:yaml.org,2002:int") {
-      Fail(LineOf(entry), entry.path,
-           "expected an integer, got the string " + QuoteForMessage(text));
-    }
-    return At(entry, [&] { return ParseUnsignedValue(text, min, max); });
-  }
-
-  milliseconds Timeout(const Entry& entry) const {
-    const std::string& text = Scalar(entry, "a duration");
-    return At(entry, [&] { return ParseTimeoutValue(text); });
-  }
-
-  std::size_t ByteSize(const Entry& entry) const {
-    const std::string& text = Scalar(entry, "a size");
-    return At(entry, [&] { return ParseByteSizeValue(text); });
-  }
-
-  template <typename Enum>
-  Enum Choice(const Entry& entry, std::optional<Enum> (*parse)(std::string_view),
-              std::string_view choices) const {
-    const std::string& text = Scalar(entry, "one of " + std::string(choices));
-    const std::optional<Enum> value = parse(text);
-    if (!value) {
-      Fail(LineOf(entry), entry.path,
-           "must be one of " + std::string(choices) + ", got " + QuoteForMessage(text));
-    }
-    return *value;
-  }
-
-  template <typename Check>
-  std::string CheckedString(const Entry& entry, Check check) const {
-    std::string text = String(entry);
-    At(entry, [&] { check(text); });
-    return text;
-  }
-
- private:
-  std::string source_;
-};
 
 constexpr unsigned kAnyUnsigned = std::numeric_limits<unsigned>::max();
 
@@ -589,92 +420,23 @@ void CheckMetricNamespace(std::string_view metric_namespace) {
   }
 }
 
-namespace {
-
-// Counts YAML documents, stopping at the second. YAML::LoadAll (yaml-cpp 0.7) never ends on
-// some invalid inputs — a file holding just "," yields documents forever while memory grows
-// (found by fuzz/fuzz_config; regression input in fuzz/regressions/fuzz_config/) — so the
-// exporter never asks it for "all" of them.
-struct DocumentCount {
-  int count = 0;
-  int second_line = -1;  // 0-based line where the second document starts
-};
-
-class DocumentStarts : public YAML::EventHandler {
- public:
-  void OnDocumentStart(const YAML::Mark& mark) override { last_start_line = mark.line; }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-
-  int last_start_line = -1;
-};
-
-DocumentCount CountDocuments(const std::string& yaml_text) {
-  std::istringstream input(yaml_text);
-  YAML::Parser parser(input);
-  DocumentStarts handler;
-  DocumentCount documents;
-  while (documents.count < 2 && parser.HandleNextDocument(handler)) {
-    if (++documents.count == 2) documents.second_line = handler.last_start_line;
-  }
-  return documents;
-}
-
-}  // namespace
 
 Config ParseConfig(const std::string& yaml_text, const std::string& source_name) {
   const YamlReader reader(source_name);
   Config config;
-  try {
-    const DocumentCount documents = CountDocuments(yaml_text);
-    if (documents.count > 1) {
-      reader.Fail(documents.second_line, "", "expected one YAML document, got more");
-    }
-    if (documents.count == 0) return config;
-    const YAML::Node root = YAML::Load(yaml_text);
-    if (root.IsNull()) return config;
+  reader.ReadDocument(yaml_text, [&](const YAML::Node& root) {
     if (!root.IsMap()) {
       reader.Fail(root.Mark().line, "",
                   "the top level must be a map with the sections proxy, web, metrics, log; got " +
                       Describe(root));
     }
     ReadConfig(reader, root, config);
-  } catch (const YAML::Exception& error) {
-    // Syntax errors (and yaml-cpp's own limits, such as nesting depth) carry a Mark.
-    const std::string column =
-        error.mark.is_null() ? "" : " (column " + std::to_string(error.mark.column + 1) + ")";
-    reader.Fail(error.mark.is_null() ? -1 : error.mark.line, "",
-                "invalid YAML: " + error.msg + column);
-  }
+  });
   return config;
 }
 
 Config LoadConfigFile(const std::string& path) {
-  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                             &std::fclose);
-  if (!file) {
-    throw ConfigError(path + ": cannot open the config file: " + std::strerror(errno));
-  }
-  std::string text;
-  std::array<char, 8192> buffer;
-  while (true) {
-    const std::size_t read = std::fread(buffer.data(), 1, buffer.size(), file.get());
-    text.append(buffer.data(), read);
-    if (read < buffer.size()) break;
-  }
-  if (std::ferror(file.get()) != 0) {
-    throw ConfigError(path + ": cannot read the config file: " + std::strerror(errno));
-  }
-  return ParseConfig(text, path);
+  return ParseConfig(ReadConfigFile(path, "config file"), path);
 }
 
 void ApplyCommandLine(const CommandLine& command_line, Config& config) {
