@@ -15,6 +15,7 @@
 #include "exporter/config.h"
 #include "exporter/http_server.h"
 #include "exporter/log.h"
+#include "exporter/web_security.h"
 
 namespace {
 
@@ -33,23 +34,36 @@ exporter::SnapshotFetcher FetcherOf(const exporter::Config& config) {
       proxy_client::SnapshotClientOptions{config.proxy.socket, config.proxy.max_body_bytes});
 }
 
-exporter::HttpServerOptions ServerOptionsOf(const exporter::Config& config) {
+exporter::HttpServerOptions ServerOptionsOf(
+    const exporter::Config& config, std::shared_ptr<const exporter::WebSecurity> security) {
   exporter::HttpServerOptions options;
   options.listen_address = config.web.listen_address;
   options.telemetry_path = config.web.telemetry_path;
   options.max_requests = config.web.max_requests;
   options.request_timeout = config.web.request_timeout;
+  options.worker_threads = config.web.max_connections;
   options.proxy_socket = config.proxy.socket;
+  options.security = std::move(security);
+  options.health_endpoints_without_auth = config.web.health_endpoints_without_auth;
   return options;
 }
 
 void Reload(const exporter::CommandLine& command_line, exporter::Config& current,
-            exporter::Collector& collector) {
+            exporter::Collector& collector, exporter::HttpServer& server) {
   exporter::Config next;
+  std::shared_ptr<const exporter::WebSecurity> security;
   try {
     next = exporter::ResolveConfig(command_line);
+    security = exporter::LoadWebSecurity(next.web.config_file);
   } catch (const exporter::ConfigError& e) {
     exporter::LogError("reload failed, keeping the previous configuration", {{"err", e.what()}});
+    return;
+  }
+  if (!server.UpdateSecurity(security)) {
+    exporter::LogError(
+        "reload failed, keeping the previous configuration",
+        {{"err", "the web config turns TLS " + std::string(security->tls ? "on" : "off") +
+                     "; the listener's scheme changes only with a restart"}});
     return;
   }
   exporter::ConfigureLogging(next.log.level, next.log.format);
@@ -57,12 +71,20 @@ void Reload(const exporter::CommandLine& command_line, exporter::Config& current
   if (next.web.listen_address != current.web.listen_address ||
       next.web.telemetry_path != current.web.telemetry_path ||
       next.web.max_requests != current.web.max_requests ||
-      next.web.request_timeout != current.web.request_timeout) {
+      next.web.max_connections != current.web.max_connections ||
+      next.web.request_timeout != current.web.request_timeout ||
+      next.web.health_endpoints_without_auth != current.web.health_endpoints_without_auth) {
     exporter::LogWarn("web settings changed; they take effect after a restart");
-    next.web = current.web;
   }
+  const std::string web_config_file = next.web.config_file;
+  next.web = current.web;
+  next.web.config_file = web_config_file;
   current = next;
-  exporter::LogInfo("configuration reloaded", {{"proxy_socket", current.proxy.socket}});
+  exporter::LogInfo("configuration reloaded",
+                    {{"proxy_socket", current.proxy.socket},
+                     {"web_config_file", current.web.config_file},
+                     {"tls", security->tls ? "on" : "off"},
+                     {"basic_auth", security->RequiresAuth() ? "on" : "off"}});
 }
 
 }  // namespace
@@ -101,8 +123,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   exporter::Config config;
+  std::shared_ptr<const exporter::WebSecurity> security;
   try {
     config = exporter::ResolveConfig(command_line);
+    security = exporter::LoadWebSecurity(config.web.config_file);
   } catch (const exporter::ConfigError& e) {
     std::fprintf(stderr, "smartproxy_exporter: invalid configuration: %s\n", e.what());
     return kExitConfig;
@@ -119,7 +143,7 @@ int main(int argc, char** argv) {
   exporter::Collector collector(FetcherOf(config), CollectorOptionsOf(config));
   std::unique_ptr<exporter::HttpServer> server;
   try {
-    server = std::make_unique<exporter::HttpServer>(ServerOptionsOf(config), collector);
+    server = std::make_unique<exporter::HttpServer>(ServerOptionsOf(config, security), collector);
   } catch (const exporter::ListenError& e) {
     exporter::LogError("cannot start the web server", {{"err", e.what()}});
     return kExitFailure;
@@ -132,13 +156,15 @@ int main(int argc, char** argv) {
   exporter::LogInfo("listening", {{"address", config.web.listen_address},
                                   {"port", ports},
                                   {"telemetry_path", config.web.telemetry_path},
-                                  {"proxy_socket", config.proxy.socket}});
+                                  {"proxy_socket", config.proxy.socket},
+                                  {"tls", security->tls ? "on" : "off"},
+                                  {"basic_auth", security->RequiresAuth() ? "on" : "off"}});
 
   while (true) {
     int signal_number = 0;
     if (sigwait(&signals, &signal_number) != 0) continue;
     if (signal_number == SIGHUP) {
-      Reload(command_line, config, collector);
+      Reload(command_line, config, collector, *server);
       continue;
     }
     exporter::LogInfo("shutting down", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});

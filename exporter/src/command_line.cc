@@ -66,6 +66,26 @@ const std::vector<Flag>& Flags() {
          [](CommandLine& command_line, std::string_view value) {
            command_line.web_max_requests = ParseUnsignedValue(value, 1, kMaxRequestsLimit);
          }},
+        {"web.max-connections", std::to_string(defaults.web.max_connections),
+         "Maximum number of connections served at once (one thread each); idle or slow clients "
+         "up to this many cannot delay a scrape. Above --web.max-requests, at most " +
+             std::to_string(kMaxConnectionsLimit) + ".",
+         [](CommandLine& command_line, std::string_view value) {
+           command_line.web_max_connections = ParseUnsignedValue(value, 2, kMaxConnectionsLimit);
+         }},
+        {"web.config.file", "\"\"",
+         "Path to a web configuration file (exporter-toolkit format) that enables TLS, basic "
+         "authentication and response headers. Re-read on SIGHUP.",
+         [](CommandLine& command_line, std::string_view value) {
+           if (value.empty()) throw ConfigError("must not be empty");
+           command_line.web_config_file = std::string(value);
+         }},
+        {"web.health-endpoints-without-auth", "",
+         "With basic authentication on, serve /-/healthy and /-/ready without credentials "
+         "(for Kubernetes probes).",
+         [](CommandLine& command_line, std::string_view) {
+           command_line.web_health_endpoints_without_auth = true;
+         }},
         {"log.level", std::string(LogLevelName(defaults.log.level)),
          "Only log messages with the given severity or above. One of: [debug, info, warn, error]",
          [](CommandLine& command_line, std::string_view value) {

@@ -99,6 +99,18 @@ void ReadWeb(const YamlReader& reader, const Entry& section, WebConfig& web) {
           {"max_requests",
            [&](const Entry& e) { web.max_requests = reader.Unsigned(e, 1, kMaxRequestsLimit); }},
           {"request_timeout", [&](const Entry& e) { web.request_timeout = reader.Timeout(e); }},
+          {"max_connections",
+           [&](const Entry& e) {
+             web.max_connections = reader.Unsigned(e, 2, kMaxConnectionsLimit);
+           }},
+          {"health_endpoints_without_auth",
+           [&](const Entry& e) { web.health_endpoints_without_auth = reader.Bool(e); }},
+          {"config_file",
+           [&](const Entry& e) {
+             reader.Fail(YamlReader::LineOf(e), e.path,
+                         "the web config file is given with --web.config.file, as in every "
+                         "exporter that reads one");
+           }},
       });
 }
 
@@ -449,6 +461,13 @@ void ApplyCommandLine(const CommandLine& command_line, Config& config) {
     config.web.telemetry_path = *command_line.web_telemetry_path;
   }
   if (command_line.web_max_requests) config.web.max_requests = *command_line.web_max_requests;
+  if (command_line.web_max_connections) {
+    config.web.max_connections = *command_line.web_max_connections;
+  }
+  if (command_line.web_config_file) config.web.config_file = *command_line.web_config_file;
+  if (command_line.web_health_endpoints_without_auth) {
+    config.web.health_endpoints_without_auth = true;
+  }
   if (command_line.log_level) config.log.level = *command_line.log_level;
   if (command_line.log_format) config.log.format = *command_line.log_format;
 }
@@ -464,6 +483,14 @@ void ValidateConfig(const Config& config) {
   ValidateAt("web.max_requests",
              [&] { CheckRange(config.web.max_requests, 1, kMaxRequestsLimit); });
   ValidateAt("web.request_timeout", [&] { CheckTimeout(config.web.request_timeout); });
+  ValidateAt("web.max_connections", [&] {
+    CheckRange(config.web.max_connections, 2, kMaxConnectionsLimit);
+    if (config.web.max_connections <= config.web.max_requests) {
+      Problem("must be greater than web.max_requests (" +
+              std::to_string(config.web.max_requests) + "), got " +
+              std::to_string(config.web.max_connections));
+    }
+  });
   ValidateAt("metrics.namespace", [&] { CheckMetricNamespace(config.metrics.metric_namespace); });
   ValidateAt("metrics.ips.ipv4_prefix", [&] { CheckRange(config.metrics.ips.ipv4_prefix, 0, 32); });
   ValidateAt("metrics.ips.ipv6_prefix",

@@ -1,6 +1,7 @@
 #include "exporter/http_server.h"
 
 #include <civetweb.h>
+#include <openssl/ssl.h>
 
 #include <cerrno>
 #include <condition_variable>
@@ -46,11 +47,13 @@ std::string CivetListeningPorts(const std::string& listen_address) {
   return parsed->host + ":" + port;
 }
 
-// Sends a response whose body is the concatenation of `body_parts`.
+using Headers = std::vector<std::pair<std::string_view, std::string_view>>;
+
+// Sends a response whose body is the concatenation of `body_parts`, with `headers` (the web
+// config's headers and any the response needs) after Content-Type and Content-Length.
 void SendResponseParts(mg_connection* conn, int status, std::string_view content_type,
                        const std::vector<std::string_view>& body_parts, bool head,
-                       std::string_view extra_header_name = {},
-                       std::string_view extra_header_value = {}) {
+                       const Headers& headers) {
   std::size_t body_size = 0;
   for (const auto part : body_parts) body_size += part.size();
   mg_response_header_start(conn, status);
@@ -58,9 +61,9 @@ void SendResponseParts(mg_connection* conn, int status, std::string_view content
                          static_cast<int>(content_type.size()));
   const std::string length = std::to_string(body_size);
   mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
-  if (!extra_header_name.empty()) {
-    mg_response_header_add(conn, std::string(extra_header_name).c_str(),
-                           extra_header_value.data(), static_cast<int>(extra_header_value.size()));
+  for (const auto& [name, value] : headers) {
+    mg_response_header_add(conn, std::string(name).c_str(), value.data(),
+                           static_cast<int>(value.size()));
   }
   mg_response_header_send(conn);
   if (head) return;
@@ -70,15 +73,24 @@ void SendResponseParts(mg_connection* conn, int status, std::string_view content
 }
 
 void SendResponse(mg_connection* conn, int status, std::string_view content_type,
-                  std::string_view body, bool head, std::string_view extra_header_name = {},
-                  std::string_view extra_header_value = {}) {
-  SendResponseParts(conn, status, content_type, {body}, head, extra_header_name,
-                    extra_header_value);
+                  std::string_view body, bool head, const Headers& headers) {
+  SendResponseParts(conn, status, content_type, {body}, head, headers);
 }
 
-void SendText(mg_connection* conn, int status, std::string_view text, bool head) {
-  SendResponse(conn, status, "text/plain; charset=utf-8", text, head);
+void SendText(mg_connection* conn, int status, std::string_view text, bool head,
+              const Headers& headers) {
+  SendResponse(conn, status, "text/plain; charset=utf-8", text, head, headers);
 }
+
+Headers ConfiguredHeaders(const WebSecurity& security) {
+  Headers headers;
+  for (const auto& [name, value] : security.headers) headers.emplace_back(name, value);
+  return headers;
+}
+
+// Replaces civetweb's SNI callback, which switches each connection to the SSL_CTX of the
+// matching domain and so would drop the certificate set by OnClientHello. There is one domain.
+int KeepContextOnServerName(SSL*, int*, void*) { return SSL_TLSEXT_ERR_NOACK; }
 
 }  // namespace
 
@@ -93,11 +105,20 @@ struct HttpServer::State {
   bool draining = false;              // guarded by requests_mutex
   std::mutex start_error_mutex;
   std::string start_error;
+  mutable std::mutex security_mutex;
+  std::shared_ptr<const WebSecurity> security;  // guarded by security_mutex; never null
+
+  std::shared_ptr<const WebSecurity> CurrentSecurity() const {
+    std::lock_guard lock(security_mutex);
+    return security;
+  }
 
   State(HttpServerOptions server_options, const Collector& metrics_collector)
-      : options(std::move(server_options)), collector(metrics_collector) {}
+      : options(std::move(server_options)),
+        collector(metrics_collector),
+        security(options.security ? options.security : std::make_shared<WebSecurity>()) {}
 
-  void ServeMetrics(mg_connection* conn, bool head) {
+  void ServeMetrics(mg_connection* conn, bool head, Headers& headers) {
     // node_exporter's --web.max-requests: refuse at once rather than queue scrapes that would
     // all miss their deadline.
     const unsigned in_flight = ++metrics_in_flight;
@@ -109,7 +130,7 @@ struct HttpServer::State {
       SendText(conn, 503,
                "Too many concurrent scrapes (limit " + std::to_string(options.max_requests) +
                    ", --web.max-requests)\n",
-               head);
+               head, headers);
       return;
     }
     const char* timeout_header = mg_get_header(conn, "X-Prometheus-Scrape-Timeout-Seconds");
@@ -124,39 +145,76 @@ struct HttpServer::State {
     const char* accept_encoding = mg_get_header(conn, "Accept-Encoding");
     if (accept_encoding != nullptr && AcceptsGzip(accept_encoding)) {
       if (auto compressed = Gzip(parts)) {
-        SendResponse(conn, 200, kMetricsContentType, *compressed, head, "Content-Encoding",
-                     "gzip");
+        headers.emplace_back("Content-Encoding", "gzip");
+        SendResponse(conn, 200, kMetricsContentType, *compressed, head, headers);
         return;
       }
     }
-    SendResponseParts(conn, 200, kMetricsContentType, parts, head);
+    SendResponseParts(conn, 200, kMetricsContentType, parts, head, headers);
   }
 
   void Handle(mg_connection* conn) {
+    const std::shared_ptr<const WebSecurity> current = CurrentSecurity();
+    Headers headers = ConfiguredHeaders(*current);
     const mg_request_info* request = mg_get_request_info(conn);
     const std::string_view method = request->request_method;
     const std::string_view path = request->local_uri != nullptr ? request->local_uri : "";
     const bool head = method == "HEAD";
+    const bool health = path == "/-/healthy" || path == "/-/ready";
+    // No endpoint takes a body. It is never read, and civetweb closes a connection whose body
+    // was left unread, so say so.
+    if (request->content_length > 0 || mg_get_header(conn, "Transfer-Encoding") != nullptr) {
+      headers.emplace_back("Connection", "close");
+      SendText(conn, 413, "Request bodies are not accepted\n", head, headers);
+      return;
+    }
+    if (current->RequiresAuth() && !(health && options.health_endpoints_without_auth) &&
+        !current->auth->Check(mg_get_header(conn, "Authorization"))) {
+      headers.emplace_back("WWW-Authenticate", "Basic realm=\"smartproxy_exporter\", charset=\"UTF-8\"");
+      SendText(conn, 401, "Unauthorized\n", head, headers);
+      return;
+    }
     if (method != "GET" && !head) {
-      SendResponse(conn, 405, "text/plain; charset=utf-8", "Method Not Allowed\n", false, "Allow",
-                   "GET, HEAD");
+      headers.emplace_back("Allow", "GET, HEAD");
+      SendText(conn, 405, "Method Not Allowed\n", false, headers);
       return;
     }
     if (path == options.telemetry_path) {
-      ServeMetrics(conn, head);
+      ServeMetrics(conn, head, headers);
     } else if (path == "/") {
       SendResponse(conn, 200, "text/html; charset=utf-8",
                    LandingPage(options.telemetry_path, options.proxy_socket, collector.Status()),
-                   head);
+                   head, headers);
     } else if (path == "/-/healthy") {
-      SendText(conn, 200, "Healthy\n", head);
+      SendText(conn, 200, "Healthy\n", head, headers);
     } else if (path == "/-/ready") {
       // Ready means listening with a valid config; it must not follow the proxy, since a
       // sidecar's readiness gates the whole pod.
-      SendText(conn, 200, "Ready\n", head);
+      SendText(conn, 200, "Ready\n", head, headers);
     } else {
-      SendText(conn, 404, "Not Found\n", head);
+      SendText(conn, 404, "Not Found\n", head, headers);
     }
+  }
+
+  // TLS: civetweb has created the listener's SSL_CTX; every connection gets the current web
+  // config's certificate and settings when its ClientHello arrives (OnClientHello), so a reload
+  // rotates certificates for new connections.
+  static int OnInitSsl(void* ssl_ctx, void* user_data) {
+    auto* ctx = static_cast<SSL_CTX*>(ssl_ctx);
+    TlsContext::PrepareListenerContext(ctx);
+    SSL_CTX_set_client_hello_cb(ctx, &State::OnClientHello, user_data);
+    SSL_CTX_set_tlsext_servername_callback(ctx, &KeepContextOnServerName);
+    return 1;  // civetweb must not load a certificate of its own
+  }
+
+  static int OnClientHello(SSL* ssl, int* alert, void* arg) {
+    const auto* state = static_cast<const State*>(arg);
+    const std::shared_ptr<const WebSecurity> current = state->CurrentSecurity();
+    if (current->tls == nullptr || !current->tls->ApplyTo(ssl)) {
+      *alert = SSL_AD_INTERNAL_ERROR;
+      return SSL_CLIENT_HELLO_ERROR;
+    }
+    return SSL_CLIENT_HELLO_SUCCESS;
   }
 
   // civetweb 1.15 calls handlers from C without a try/catch: an exception that escaped here
@@ -166,7 +224,7 @@ struct HttpServer::State {
     {
       std::lock_guard lock(state->requests_mutex);
       if (state->draining) {
-        mg_send_http_error(conn, 503, "%s", "Shutting down\n");
+        SendText(conn, 503, "Shutting down\n", false, {{"Connection", "close"}});
         return 1;
       }
       ++state->requests_in_progress;
@@ -224,7 +282,8 @@ HttpServer::HttpServer(HttpServerOptions options, const Collector& collector)
   LibraryInitOnce();
   const HttpServerOptions& o = state_->options;
   const unsigned threads = o.worker_threads != 0 ? o.worker_threads : o.max_requests + 24;
-  const std::string ports = CivetListeningPorts(o.listen_address);
+  const bool tls = state_->security->tls != nullptr;
+  const std::string ports = CivetListeningPorts(o.listen_address) + (tls ? "s" : "");
   const std::string num_threads = std::to_string(threads);
   const std::string request_timeout = std::to_string(o.request_timeout.count());
   const char* config[] = {"listening_ports", ports.c_str(),
@@ -248,6 +307,7 @@ HttpServer::HttpServer(HttpServerOptions options, const Collector& collector)
   // none: no document_root), so the exporter owns every path.
   callbacks.begin_request = &State::OnRequest;
   callbacks.log_message = &State::OnLogMessage;
+  if (tls) callbacks.init_ssl = &State::OnInitSsl;
   mg_init_data init{};
   init.callbacks = &callbacks;
   init.user_data = state_.get();
@@ -268,6 +328,14 @@ HttpServer::HttpServer(HttpServerOptions options, const Collector& collector)
     throw ListenError("cannot listen on " + o.listen_address + ": " +
                       (reason.empty() ? "civetweb failed to start" : reason));
   }
+}
+
+bool HttpServer::UpdateSecurity(std::shared_ptr<const WebSecurity> security) {
+  if (!security) security = std::make_shared<WebSecurity>();
+  std::lock_guard lock(state_->security_mutex);
+  if ((security->tls != nullptr) != (state_->security->tls != nullptr)) return false;
+  state_->security = std::move(security);
+  return true;
 }
 
 void HttpServer::Shutdown(std::chrono::milliseconds grace) {

@@ -142,6 +142,13 @@ class YamlReader {
     return At(entry, [&] { return ParseUnsignedValue(text, min, max); });
   }
 
+  bool Bool(const Entry& entry) const {
+    const std::string& text = Scalar(entry, "true or false");
+    if (text == "true" || text == "True" || text == "TRUE") return true;
+    if (text == "false" || text == "False" || text == "FALSE") return false;
+    Fail(LineOf(entry), entry.path, "expected true or false, got " + QuoteForMessage(text));
+  }
+
   std::chrono::milliseconds Timeout(const Entry& entry) const {
     const std::string& text = Scalar(entry, "a duration");
     return At(entry, [&] { return ParseTimeoutValue(text); });

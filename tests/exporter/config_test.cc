@@ -134,10 +134,19 @@ TEST_CASE("Unknown keys are rejected with file, line and key path") {
           "config.yml:4: metrics.ips.bottom: unknown key (known keys: top, anonymize, "
           "ipv4_prefix, ipv6_prefix)");
   }
-  SUBCASE("web.config_file is rejected: this version serves neither TLS nor basic auth") {
+  SUBCASE("web.config_file points to the flag, as exporters take the web config") {
     CHECK(ErrorOf("web: {config_file: x}\n") ==
-          "config.yml:1: web.config_file: unknown key (known keys: listen_address, "
-          "telemetry_path, max_requests, request_timeout)");
+          "config.yml:1: web.config_file: the web config file is given with --web.config.file, "
+          "as in every exporter that reads one");
+  }
+  SUBCASE("web.max_connections must exceed web.max_requests") {
+    const Config parsed = ParseConfig("web: {max_requests: 40, max_connections: 40}\n", "c.yml");
+    CHECK_THROWS_WITH_AS(ValidateConfig(parsed),
+                         "invalid configuration: web.max_connections: must be greater than "
+                         "web.max_requests (40), got 40",
+                         ConfigError);
+    CHECK(ErrorOf("web:\n  health_endpoints_without_auth: maybe\n") ==
+          "config.yml:2: web.health_endpoints_without_auth: expected true or false, got \"maybe\"");
   }
   SUBCASE("a misspelt key") {
     CHECK(ErrorOf("proxy:\n  sockt: /x\n") ==

@@ -25,6 +25,7 @@ struct ProxyConfig {
 };
 
 inline constexpr unsigned kMaxRequestsLimit = 1000;
+inline constexpr unsigned kMaxConnectionsLimit = 10000;
 
 struct WebConfig {
   std::string listen_address = ":10190";  // [host]:port, host may be [v6]
@@ -33,6 +34,15 @@ struct WebConfig {
   // Time allowed to receive a request's headers, and for each socket read or write. An idle or
   // trickling client holds a worker thread this long, so keep it short. > 0
   std::chrono::milliseconds request_timeout{5000};
+  // Connections served at once, each on its own civetweb thread: idle and trickling clients up
+  // to this many cannot delay a scrape. Must exceed max_requests. Each idle thread costs a few
+  // tens of KiB of memory.
+  unsigned max_connections = 256;
+  // exporter-toolkit web config (TLS, basic auth, headers); empty: plain HTTP. Flag only, as in
+  // every exporter that reads this file.
+  std::string config_file;
+  // With basic auth on, let /-/healthy and /-/ready answer without credentials (kubelet probes).
+  bool health_endpoints_without_auth = false;
 };
 
 struct LogConfig {
@@ -65,6 +75,9 @@ struct CommandLine {
   std::optional<std::string> web_listen_address;
   std::optional<std::string> web_telemetry_path;
   std::optional<unsigned> web_max_requests;
+  std::optional<unsigned> web_max_connections;
+  std::optional<std::string> web_config_file;
+  bool web_health_endpoints_without_auth = false;
   std::optional<LogLevel> log_level;
   std::optional<LogFormat> log_format;
 };

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "exporter/collector.h"
+#include "exporter/web_security.h"
 
 // The exporter's HTTP server (civetweb, used directly so the exporter owns every endpoint):
 //   GET <telemetry_path>  metrics of one fresh snapshot    GET /          landing page
@@ -20,8 +21,17 @@ struct HttpServerOptions {
   std::string telemetry_path = "/metrics";
   unsigned max_requests = 40;  // concurrent metrics requests; beyond it 503 at once; 0: no limit
   std::chrono::milliseconds request_timeout{5000};  // to receive a request's headers
-  unsigned worker_threads = 0;                      // 0: max_requests + 24
-  std::string proxy_socket;                         // shown on the landing page
+  // civetweb serves each connection on its own thread, so this is also the number of idle or
+  // trickling clients that can be connected before a scrape has to wait for one of them to
+  // time out (request_timeout). 0: max_requests + 24.
+  unsigned worker_threads = 0;
+  std::string proxy_socket;  // shown on the landing page
+  // TLS, basic auth and response headers from --web.config.file; null: plain HTTP, no auth.
+  // TLS on or off is fixed at start; everything else follows UpdateSecurity.
+  std::shared_ptr<const WebSecurity> security;
+  // With basic auth on, /-/healthy and /-/ready answer without credentials (for the kubelet's
+  // probes) only when the operator says so.
+  bool health_endpoints_without_auth = false;
 };
 
 // civetweb could not start (port in use, bad address). what() carries civetweb's reason.
@@ -44,6 +54,10 @@ class HttpServer {
   // grace. (civetweb drops whatever a handler writes once mg_stop has begun, so waiting for
   // the handlers has to happen before it.)
   void Shutdown(std::chrono::milliseconds grace);
+
+  // Swaps in a reloaded web config for new connections and requests. Refused (false, nothing
+  // changed) when it would turn TLS on or off: the listener's scheme is fixed at start.
+  bool UpdateSecurity(std::shared_ptr<const WebSecurity> security);
 
   // The TCP ports actually bound (useful with port 0).
   std::vector<int> ListeningPorts() const;
