@@ -21,6 +21,13 @@ struct HttpRequest {
   std::string unix_socket;           // when set, the URL is spoken over this socket
   std::chrono::milliseconds timeout{10000};
   bool decode_gzip = false;          // send Accept-Encoding: gzip and decode
+  // HTTPS (libcurl's own verification: the server certificate must chain to ca_file and name
+  // the URL's host).
+  std::string ca_file;
+  std::string client_cert;  // PEM, with client_key: a client certificate
+  std::string client_key;
+  std::string user;         // basic auth when set: user and password
+  std::string password;
 };
 
 // One HTTP request with libcurl (a fresh connection each time).
