@@ -11,6 +11,7 @@
 #include "exposition.h"
 #include "http_get.h"
 #include "processes.h"
+#include "test_pki.h"
 
 using namespace std::chrono_literals;
 using namespace test_support;
@@ -82,5 +83,60 @@ TEST_CASE("A real Prometheus scrapes the exporter: up is 1 and the connection ra
   const auto ips = QueryValue(port, "count(smartproxy_ip_connections_active)");
   REQUIRE(ips.has_value());
   CHECK(*ips == 21);
+  prometheus.Stop(SIGTERM, 10s);
+}
+
+TEST_CASE("A real Prometheus scrapes over TLS with a client certificate and basic auth") {
+  TempDir dir;
+  const TestPki pki(dir);
+  ProxySimProcess sim(dir, {"--wall-clock", "--ips", "20", "--routes", "2"});
+  WriteFile(dir.File("web.yml"),
+            "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+            "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n"
+            "basic_auth_users:\n  prometheus: " + BcryptHash("s3cret", 10) + "\n");
+  ExporterProcess exporter(dir, {"--proxy.socket", sim.socket(),
+                                 "--web.config.file", dir.File("web.yml")});
+  const int port = FreeLoopbackPort();
+  WriteFile(dir.File("prometheus.yml"),
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n"
+            "scrape_configs:\n  - job_name: smartproxy\n    scheme: https\n"
+            "    tls_config:\n      ca_file: " + pki.ca_cert + "\n      cert_file: " +
+                pki.client_cert + "\n      key_file: " + pki.client_key + "\n"
+            "    basic_auth:\n      username: prometheus\n      password: s3cret\n"
+            "    static_configs:\n"
+            "      - targets: ['localhost:" + std::to_string(exporter.port()) + "']\n"
+            // A second job with the wrong password: Prometheus must see it down.
+            "  - job_name: wrong_password\n    scheme: https\n"
+            "    tls_config:\n      ca_file: " + pki.ca_cert + "\n      cert_file: " +
+                pki.client_cert + "\n      key_file: " + pki.client_key + "\n"
+            "    basic_auth:\n      username: prometheus\n      password: guess\n"
+            "    static_configs:\n"
+            "      - targets: ['localhost:" + std::to_string(exporter.port()) + "']\n");
+  ChildProcess prometheus({"/usr/bin/prometheus", "--config.file=" + dir.File("prometheus.yml"),
+                           "--storage.tsdb.path=" + dir.File("data"),
+                           "--web.listen-address=127.0.0.1:" + std::to_string(port)},
+                          dir.path());
+  const bool up = PollUntil(
+      [&] {
+        const auto value = QueryValue(port, "up{job=\"smartproxy\"}");
+        return value && *value == 1;
+      },
+      60s);
+  CHECK_MESSAGE(up, "Prometheus log:\n" << prometheus.Stderr());
+  const bool proxy_up = PollUntil(
+      [&] {
+        const auto value = QueryValue(port, "smartproxy_up{job=\"smartproxy\"}");
+        return value && *value == 1;
+      },
+      30s);
+  CHECK(proxy_up);
+  const bool refused_seen = PollUntil(
+      [&] {
+        const auto value = QueryValue(port, "up{job=\"wrong_password\"}");
+        return value && *value == 0;
+      },
+      30s);
+  CHECK(refused_seen);
+  CHECK_FALSE(QueryValue(port, "smartproxy_up{job=\"wrong_password\"}").has_value());
   prometheus.Stop(SIGTERM, 10s);
 }
