@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds with ThreadSanitizer into build-tsan/ (or $BUILD_DIR) and runs the concurrency tests
 # under it (issue 6, "Sanitizers and soak"): many scrapes sharing one fetch, SIGHUP reload
+# (also of the web config: TLS material and the bcrypt cache swapped under live connections)
 # during scrapes, shutdown during a scrape. The exporter and proxy-sim started by the
 # integration tests are TSan builds too; every report, from the tests or from a child process,
 # goes to a file in $BUILD_DIR/tsan-reports/ and fails the run.
@@ -14,7 +15,7 @@ BUILD_DIR="$build_dir" BUILD_TYPE=RelWithDebInfo ./scripts/build.sh \
   -DSMARTPROXY_TSAN=ON -DSMARTPROXY_SANITIZE=OFF -DSMARTPROXY_BUILD_BENCH=OFF
 
 # The ctest names are "<suite>: <TEST_CASE>"; these are the ones with threads or signals.
-tests='concurrent|Concurrent|share|waiting|SIGHUP|SIGTERM|Idle connections'
+tests='concurrent|Concurrent|share|waiting|SIGHUP|SIGTERM|Idle connections|TLS with basic auth|RequireAndVerifyClientCert|rotates the server certificate'
 
 reports="$root/$build_dir/tsan-reports"
 rm -rf "$reports"
