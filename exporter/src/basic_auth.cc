@@ -142,7 +142,11 @@ bool BasicAuthenticator::Check(const char* authorization_header) const {
   constexpr std::string_view kScheme = "Basic ";
   const bool basic = header.size() > kScheme.size() &&
                      std::equal(kScheme.begin(), kScheme.end(), header.begin(), [](char a, char b) {
-                       return a == b || (a >= 'A' && a <= 'Z' && a - 'A' + 'a' == b);
+                       // The scheme is case-insensitive (RFC 7235 §2.1).
+                       const auto lower = [](char c) {
+                         return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+                       };
+                       return lower(a) == lower(b);
                      });
   std::optional<std::string> decoded;
   if (basic) {

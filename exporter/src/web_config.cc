@@ -168,7 +168,8 @@ class WebConfigReader {
   void ReadTls(const Entry& section, WebConfigFile& web) {
     TlsServerConfig tls;
     bool client_auth_given = false;
-    int section_line = YamlReader::LineOf(section);
+    // Rules about the section as a whole are reported at its key, not at its first entry.
+    const int section_line = section.key.Mark().line;
     const auto unsupported = [&](std::string_view instead) {
       return [this, instead](const Entry& e) {
         Fail(e, "not supported by smartproxy_exporter; " + std::string(instead));
@@ -300,7 +301,12 @@ class WebConfigReader {
 
   void ReadUsers(const Entry& section, WebConfigFile& web) {
     if (section.value.IsNull()) return;
-    if (!section.value.IsMap()) Fail(section, "expected a map of user: bcrypt hash, got " + Describe(section.value));
+    // A scalar here is likely a user line missing its colon: never quote it, it holds a hash.
+    if (!section.value.IsMap()) {
+      Fail(section, "expected a map of user: bcrypt hash, got " +
+                        (section.value.IsScalar() ? std::string("a string (not shown)")
+                                                  : Describe(section.value)));
+    }
     for (auto it = section.value.begin(); it != section.value.end(); ++it) {
       const YAML::Node key = it->first;
       const YAML::Node value = it->second;
