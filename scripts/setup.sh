@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config git curl ca-certificates
+  build-essential cmake ninja-build pkg-config git curl ca-certificates patch
   prometheus-cpp-dev libcurl4-openssl-dev libsimdjson-dev libyaml-cpp-dev
   zlib1g-dev doctest-dev libbenchmark-dev
   dpkg-dev libssl-dev libcrypt-dev   # civetweb rebuilt from Debian's source (scripts/build-civetweb.sh); bcrypt

@@ -26,6 +26,7 @@ constexpr std::string_view kMetricsContentType = "text/plain; version=0.0.4; cha
 // the timeout less this margin for conversion, serialisation and the network.
 constexpr std::chrono::milliseconds kScrapeTimeoutMargin{250};
 constexpr std::chrono::milliseconds kMinimumDeadline{50};
+constexpr int kMaxRequestHeaders = 64;  // civetweb 1.15's MG_MAX_HEADERS
 
 void LibraryInitOnce() {
   static std::once_flag once;
@@ -161,11 +162,18 @@ struct HttpServer::State {
     const std::string_view path = request->local_uri != nullptr ? request->local_uri : "";
     const bool head = method == "HEAD";
     const bool health = path == "/-/healthy" || path == "/-/ready";
-    // No endpoint takes a body. It is never read, and civetweb closes a connection whose body
-    // was left unread, so say so.
+    // civetweb keeps the first 64 headers and drops the rest without a word, so a
+    // Content-Length placed 65th would go unseen and its body be read as a second request.
+    // No scraper sends that many: refuse, and close.
+    // mg_send_http_error is the one public way to make civetweb close the connection after
+    // the answer; a "Connection: close" header alone would not stop it reading on.
+    if (request->num_headers >= kMaxRequestHeaders) {
+      mg_send_http_error(conn, 431, "%s", "Too many request headers\n");
+      return;
+    }
+    // No endpoint takes a body: refuse it unread, and close.
     if (request->content_length > 0 || mg_get_header(conn, "Transfer-Encoding") != nullptr) {
-      headers.emplace_back("Connection", "close");
-      SendText(conn, 413, "Request bodies are not accepted\n", head, headers);
+      mg_send_http_error(conn, 413, "%s", "Request bodies are not accepted\n");
       return;
     }
     if (current->RequiresAuth() && !(health && options.health_endpoints_without_auth) &&
@@ -300,7 +308,10 @@ HttpServer::HttpServer(HttpServerOptions options, const Collector& collector)
                           "max_request_size", "16384",
                           "listen_backlog", "256",
                           "enable_directory_listing", "no",
-                          "decode_url", "yes",
+                          // Paths are compared as sent: decoding would turn "/metrics%00.png"
+                          // into "/metrics" (a C string cut at the NUL), and no endpoint needs
+                          // decoding.
+                          "decode_url", "no",
                           nullptr};
   mg_callbacks callbacks{};
   // begin_request sees every request, before civetweb's own file serving (of which there is

@@ -222,8 +222,9 @@ TEST_CASE("Exporter's HTTP endpoints: methods, paths, gzip, landing page") {
 TEST_CASE("Idle connections beyond the worker count do not stop a scrape") {
   TempDir dir;
   ProxySimProcess sim(dir, {"--ips", "10"});
-  // 4 max requests give 28 workers; 40 idle connections hold every one of them.
-  WriteFile(dir.File("config.yml"), "web:\n  max_requests: 4\n  request_timeout: 2s\n");
+  // 28 workers (max_connections); 40 idle connections hold every one of them.
+  WriteFile(dir.File("config.yml"),
+            "web:\n  max_requests: 4\n  max_connections: 28\n  request_timeout: 2s\n");
   ExporterProcess exporter(dir, {"--proxy.socket", sim.socket(), "--config.file",
                                  dir.File("config.yml")});
   std::vector<int> idle;
