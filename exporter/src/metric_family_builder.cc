@@ -1,5 +1,6 @@
 #include "exporter/metric_family_builder.h"
 
+#include <algorithm>
 #include <cassert>
 #include <utility>
 
@@ -42,23 +43,31 @@ prometheus::MetricFamily MakeFamily(std::string name, std::string help, promethe
   return family;
 }
 
-prometheus::ClientMetric& AddSample(prometheus::MetricFamily* family, double value) {
-  prometheus::ClientMetric& metric = family->metric.emplace_back();
-  switch (family->type) {
+namespace {
+
+void SetValue(prometheus::MetricType type, double value, prometheus::ClientMetric* metric) {
+  switch (type) {
     case prometheus::MetricType::Counter:
-      metric.counter.value = value;
+      metric->counter.value = value;
       break;
     case prometheus::MetricType::Gauge:
-      metric.gauge.value = value;
+      metric->gauge.value = value;
       break;
     case prometheus::MetricType::Untyped:
-      metric.untyped.value = value;
+      metric->untyped.value = value;
       break;
     case prometheus::MetricType::Summary:
     case prometheus::MetricType::Histogram:
-      assert(false && "AddSample takes single-value types only");
+      assert(false && "only single-value types are built here");
       break;
   }
+}
+
+}  // namespace
+
+prometheus::ClientMetric& AddSample(prometheus::MetricFamily* family, double value) {
+  prometheus::ClientMetric& metric = family->metric.emplace_back();
+  SetValue(family->type, value, &metric);
   return metric;
 }
 
@@ -76,6 +85,60 @@ prometheus::MetricFamily MakeCounter(std::string name, std::string help, double 
   auto family = MakeFamily(std::move(name), std::move(help), prometheus::MetricType::Counter, 1);
   AddSample(&family, value);
   return family;
+}
+
+MetricFamilyStream::MetricFamilyStream(std::size_t max_part_samples, Sink sink)
+    : max_part_samples_(std::max<std::size_t>(max_part_samples, 1)), sink_(std::move(sink)) {}
+
+void MetricFamilyStream::Begin(std::string_view name, std::string_view help,
+                               prometheus::MetricType type, std::size_t expected_samples) {
+  End();
+  assert(IsValidMetricName(name) && "metric names are built from fixed parts only");
+  name_.assign(name);
+  help_.assign(help);
+  part_.type = type;
+  part_.metric.reserve(std::min(expected_samples, max_part_samples_));
+  open_ = true;
+  first_ = true;
+}
+
+void MetricFamilyStream::Add(double value, std::initializer_list<LabelView> labels) {
+  assert(open_ && "Begin a family first");
+  if (used_ == max_part_samples_) Flush();
+  prometheus::ClientMetric* metric;
+  if (used_ < part_.metric.size()) {
+    metric = &part_.metric[used_];
+    metric->counter.value = 0;
+    metric->gauge.value = 0;
+    metric->untyped.value = 0;
+  } else {
+    metric = &part_.metric.emplace_back();
+  }
+  ++used_;
+  SetValue(part_.type, value, metric);
+  // Assigning into the labels a previous sample left keeps their strings' storage.
+  metric->label.resize(labels.size());
+  auto label = metric->label.begin();
+  for (const LabelView& view : labels) {
+    label->name.assign(view.name);
+    label->value.assign(view.value);
+    ++label;
+  }
+}
+
+void MetricFamilyStream::End() {
+  if (!open_) return;
+  if (first_ || used_ > 0) Flush();
+  open_ = false;
+}
+
+void MetricFamilyStream::Flush() {
+  part_.metric.resize(used_);  // samples beyond are left over from a longer part
+  part_.name = name_;
+  part_.help = help_;
+  sink_(part_, first_);
+  first_ = false;
+  used_ = 0;
 }
 
 }  // namespace exporter
