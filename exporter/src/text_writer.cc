@@ -193,44 +193,47 @@ std::size_t EstimateSize(const MetricFamily& family) {
 
 }  // namespace
 
+void AppendFamilyPart(const MetricFamily& part, bool first, std::string* out) {
+  if (first) {
+    if (!part.help.empty()) {
+      out->append("# HELP ");
+      out->append(part.name);
+      out->push_back(' ');
+      AppendEscaped<false>(part.help, out);
+      out->push_back('\n');
+    }
+    out->append("# TYPE ");
+    out->append(part.name);
+    out->push_back(' ');
+    out->append(TypeName(part.type));
+    out->push_back('\n');
+  }
+  for (const auto& metric : part.metric) {
+    switch (part.type) {
+      case MetricType::Counter:
+        AppendSimple(part, metric, metric.counter.value, out);
+        break;
+      case MetricType::Gauge:
+        AppendSimple(part, metric, metric.gauge.value, out);
+        break;
+      case MetricType::Untyped:
+        AppendSimple(part, metric, metric.untyped.value, out);
+        break;
+      case MetricType::Summary:
+        AppendSummary(part, metric, out);
+        break;
+      case MetricType::Histogram:
+        AppendHistogram(part, metric, out);
+        break;
+    }
+  }
+}
+
 void AppendTextFormat(const std::vector<MetricFamily>& families, std::string* out) {
   std::size_t estimate = out->size();
   for (const auto& family : families) estimate += EstimateSize(family);
   if (estimate > out->capacity()) out->reserve(estimate);
-
-  for (const auto& family : families) {
-    if (!family.help.empty()) {
-      out->append("# HELP ");
-      out->append(family.name);
-      out->push_back(' ');
-      AppendEscaped<false>(family.help, out);
-      out->push_back('\n');
-    }
-    out->append("# TYPE ");
-    out->append(family.name);
-    out->push_back(' ');
-    out->append(TypeName(family.type));
-    out->push_back('\n');
-    for (const auto& metric : family.metric) {
-      switch (family.type) {
-        case MetricType::Counter:
-          AppendSimple(family, metric, metric.counter.value, out);
-          break;
-        case MetricType::Gauge:
-          AppendSimple(family, metric, metric.gauge.value, out);
-          break;
-        case MetricType::Untyped:
-          AppendSimple(family, metric, metric.untyped.value, out);
-          break;
-        case MetricType::Summary:
-          AppendSummary(family, metric, out);
-          break;
-        case MetricType::Histogram:
-          AppendHistogram(family, metric, out);
-          break;
-      }
-    }
-  }
+  for (const auto& family : families) AppendFamilyPart(family, true, out);
 }
 
 std::string ToTextFormat(const std::vector<MetricFamily>& families) {

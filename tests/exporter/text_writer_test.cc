@@ -5,6 +5,7 @@
 
 #include <bit>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <random>
@@ -151,6 +152,31 @@ TEST_CASE("Text writer output equals prometheus-cpp's TextSerializer on random f
     REQUIRE_MESSAGE(actual == expected, "iteration " << iteration << "\nexpected:\n"
                                                      << expected << "\nactual:\n"
                                                      << actual);
+  }
+}
+
+TEST_CASE("Text writer gives the same bytes for families written in parts as for the whole") {
+  RandomFamilies random(20240602);
+  std::mt19937_64 rng(7);
+  for (int iteration = 0; iteration < 2000; ++iteration) {
+    const auto families = random.Next();
+    std::string parts;
+    for (const auto& family : families) {
+      // Consecutive parts of random sizes (empty ones included), only the first marked so.
+      std::size_t begin = 0;
+      bool first = true;
+      do {
+        const std::size_t size =
+            std::uniform_int_distribution<std::size_t>(0, family.metric.size() - begin)(rng);
+        MetricFamily part{family.name, family.help, family.type, {}};
+        part.metric.assign(family.metric.begin() + static_cast<std::ptrdiff_t>(begin),
+                           family.metric.begin() + static_cast<std::ptrdiff_t>(begin + size));
+        exporter::AppendFamilyPart(part, first, &parts);
+        first = false;
+        begin += size;
+      } while (begin < family.metric.size());
+    }
+    REQUIRE_MESSAGE(parts == exporter::ToTextFormat(families), "iteration " << iteration);
   }
 }
 

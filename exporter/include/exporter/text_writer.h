@@ -17,4 +17,9 @@ void AppendTextFormat(const std::vector<prometheus::MetricFamily>& families, std
 // The same into a new string.
 std::string ToTextFormat(const std::vector<prometheus::MetricFamily>& families);
 
+// Appends one part of a family: its HELP and TYPE lines when `first`, then its samples. A
+// family split into consecutive parts, only the first with `first`, gives the same bytes as
+// AppendTextFormat on the whole family. Does not reserve: the caller sizes `*out`.
+void AppendFamilyPart(const prometheus::MetricFamily& part, bool first, std::string* out);
+
 }  // namespace exporter
