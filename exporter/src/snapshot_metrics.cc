@@ -1,6 +1,8 @@
 #include "exporter/snapshot_metrics.h"
 
 #include <cassert>
+#include <initializer_list>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -19,46 +21,37 @@ using proxy_client::InOut;
 
 constexpr double kMillisecondsPerSecond = 1000.0;
 
-// Builds the families of one conversion, all named `<namespace>_<suffix>`.
+// Streams the families of one conversion, all named `<namespace>_<suffix>`.
 class FamilyBuilder {
  public:
-  explicit FamilyBuilder(std::string_view metric_namespace) : prefix_(metric_namespace) {
+  FamilyBuilder(std::string_view metric_namespace, MetricFamilyStream* stream)
+      : prefix_(metric_namespace), stream_(stream) {
     prefix_.push_back('_');
-    families_.reserve(24);
   }
 
-  MetricFamily& Add(std::string_view suffix, std::string help, MetricType type,
-                    std::size_t expected_samples) {
-    std::string name;
-    name.reserve(prefix_.size() + suffix.size());
-    name.append(prefix_).append(suffix);
-    return families_.emplace_back(
-        MakeFamily(std::move(name), std::move(help), type, expected_samples));
+  // Starts the next family; the samples added from now on are its.
+  void Begin(std::string_view suffix, std::string_view help, MetricType type,
+             std::size_t expected_samples) {
+    name_.assign(prefix_).append(suffix);
+    stream_->Begin(name_, help, type, expected_samples);
   }
 
-  void AddSingle(std::string_view suffix, std::string help, MetricType type, double value) {
-    AddSample(&Add(suffix, std::move(help), type, 1), value);
+  void Add(double value, std::initializer_list<LabelView> labels = {}) {
+    stream_->Add(value, labels);
   }
 
-  std::vector<MetricFamily> Take() && { return std::move(families_); }
+  void AddSingle(std::string_view suffix, std::string_view help, MetricType type, double value) {
+    Begin(suffix, help, type, 1);
+    Add(value);
+  }
+
+  void End() { stream_->End(); }
 
  private:
   std::string prefix_;
-  std::vector<MetricFamily> families_;
+  std::string name_;
+  MetricFamilyStream* stream_;
 };
-
-void AddLabeled(MetricFamily* family, double value, std::string_view name,
-                std::string_view label_value) {
-  AddLabel(&AddSample(family, value), std::string(name), std::string(label_value));
-}
-
-void AddLabeled(MetricFamily* family, double value, std::string_view name1, std::string_view value1,
-                std::string_view name2, std::string_view value2) {
-  auto& metric = AddSample(family, value);
-  metric.label.reserve(2);
-  AddLabel(&metric, std::string(name1), std::string(value1));
-  AddLabel(&metric, std::string(name2), std::string(value2));
-}
 
 // The entries (kept, then "other") of a fold in label order.
 template <typename Series, typename Visit>
@@ -69,43 +62,39 @@ void ForEachEntry(Series& series, Visit visit) {
 
 // `<prefix>_connections_active{<label>}` from the folded entries' connections.
 void AddConnectionFamily(FamilyBuilder* builder, const FoldedSeries& series,
-                         std::string_view suffix, std::string help, std::string_view label) {
+                         std::string_view suffix, std::string_view help, std::string_view label) {
   std::size_t count = 0;
   ForEachEntry(series, [&](const SeriesEntry& entry) { count += entry.connections ? 1 : 0; });
   if (count == 0) return;
-  MetricFamily& family = builder->Add(suffix, std::move(help), MetricType::Gauge, count);
+  builder->Begin(suffix, help, MetricType::Gauge, count);
   ForEachEntry(series, [&](const SeriesEntry& entry) {
-    if (entry.connections) AddLabeled(&family, *entry.connections, label, entry.name);
+    if (entry.connections) builder->Add(*entry.connections, {{label, entry.name}});
   });
 }
 
-// The last user of the entries' names: moves them into the labels instead of copying.
-void AddThroughputFamily(FamilyBuilder* builder, FoldedSeries* series, std::string_view suffix,
-                         std::string help, std::string_view label) {
+void AddThroughputFamily(FamilyBuilder* builder, const FoldedSeries& series,
+                         std::string_view suffix, std::string_view help, std::string_view label) {
   std::size_t count = 0;
-  ForEachEntry(*series, [&](const SeriesEntry& entry) { count += entry.throughput ? 2 : 0; });
+  ForEachEntry(series, [&](const SeriesEntry& entry) { count += entry.throughput ? 2 : 0; });
   if (count == 0) return;
-  MetricFamily& family = builder->Add(suffix, std::move(help), MetricType::Gauge, count);
-  ForEachEntry(*series, [&](SeriesEntry& entry) {
+  builder->Begin(suffix, help, MetricType::Gauge, count);
+  ForEachEntry(series, [&](const SeriesEntry& entry) {
     if (!entry.throughput) return;
-    AddLabeled(&family, entry.throughput->in, label, entry.name, "direction", "in");
-    auto& metric = AddSample(&family, entry.throughput->out);
-    metric.label.reserve(2);
-    AddLabel(&metric, std::string(label), std::move(entry.name));
-    AddLabel(&metric, "direction", "out");
+    builder->Add(entry.throughput->in, {{label, entry.name}, {"direction", "in"}});
+    builder->Add(entry.throughput->out, {{label, entry.name}, {"direction", "out"}});
   });
 }
 
-void AddPercentiles(MetricFamily* family, const proxy_client::Quantiles& quantiles, double divisor,
-                    std::string_view direction) {
+void AddPercentiles(FamilyBuilder* builder, const proxy_client::Quantiles& quantiles,
+                    double divisor, std::string_view direction) {
   const std::pair<std::string_view, const std::optional<double>*> points[] = {
       {"50", &quantiles.p50}, {"95", &quantiles.p95}, {"99", &quantiles.p99}};
   for (const auto& [percentile, value] : points) {
     if (!value->has_value()) continue;
     if (direction.empty()) {
-      AddLabeled(family, **value / divisor, "percentile", percentile);
+      builder->Add(**value / divisor, {{"percentile", percentile}});
     } else {
-      AddLabeled(family, **value / divisor, "direction", direction, "percentile", percentile);
+      builder->Add(**value / divisor, {{"direction", direction}, {"percentile", percentile}});
     }
   }
 }
@@ -117,17 +106,18 @@ std::size_t PercentileCount(const std::optional<proxy_client::Quantiles>& quanti
 
 }  // namespace
 
-std::vector<MetricFamily> SnapshotToMetricFamilies(const proxy_client::Snapshot& snapshot,
-                                                   const MetricsOptions& options,
-                                                   std::chrono::system_clock::time_point now,
-                                                   AggregationCounts* folded) {
+void StreamSnapshotMetricFamilies(const proxy_client::Snapshot& snapshot,
+                                  const MetricsOptions& options,
+                                  std::chrono::system_clock::time_point now,
+                                  AggregationCounts* folded, MetricFamilyStream* stream) {
   assert(IsValidMetricNamespace(options.metric_namespace) && "validated with the config");
   FamilyBuilder builder(IsValidMetricNamespace(options.metric_namespace)
                             ? std::string_view(options.metric_namespace)
-                            : std::string_view("smartproxy"));
+                            : std::string_view("smartproxy"),
+                        stream);
   const auto& connections = snapshot.connections;
-  FoldedSeries routes = AggregateRoutes(snapshot, options.routes);
-  FoldedSeries ips = AggregateIps(snapshot, options.ips);
+  const FoldedSeries routes = AggregateRoutes(snapshot, options.routes);
+  const FoldedSeries ips = AggregateIps(snapshot, options.ips);
   if (folded != nullptr) *folded = AggregationCounts{ips.folded, routes.folded};
 
   builder.AddSingle("connections_active", "Active connections.", MetricType::Gauge,
@@ -155,10 +145,9 @@ std::vector<MetricFamily> SnapshotToMetricFamilies(const proxy_client::Snapshot&
                         *requests->total);
     }
     if (requests->per_second || requests->per_minute) {
-      MetricFamily& family =
-          builder.Add("requests_per_second", "Request rate over the window.", MetricType::Gauge, 2);
-      if (requests->per_second) AddLabeled(&family, *requests->per_second, "window", "1s");
-      if (requests->per_minute) AddLabeled(&family, *requests->per_minute / 60.0, "window", "60s");
+      builder.Begin("requests_per_second", "Request rate over the window.", MetricType::Gauge, 2);
+      if (requests->per_second) builder.Add(*requests->per_second, {{"window", "1s"}});
+      if (requests->per_minute) builder.Add(*requests->per_minute / 60.0, {{"window", "60s"}});
     }
   }
   if (const auto& bytes = snapshot.bytes) {
@@ -174,23 +163,23 @@ std::vector<MetricFamily> SnapshotToMetricFamilies(const proxy_client::Snapshot&
     std::size_t count = 0;
     for (const auto& window : windows) count += window.second->has_value() ? 2 : 0;
     if (count > 0) {
-      MetricFamily& family = builder.Add("throughput_bytes_per_second",
-                                         "Bytes per second received from (in) and sent to (out) "
-                                         "clients over the window.",
-                                         MetricType::Gauge, count);
+      builder.Begin("throughput_bytes_per_second",
+                    "Bytes per second received from (in) and sent to (out) clients over the "
+                    "window.",
+                    MetricType::Gauge, count);
       for (const auto& [window, value] : windows) {
         if (!value->has_value()) continue;
-        AddLabeled(&family, (*value)->in, "direction", "in", "window", window);
-        AddLabeled(&family, (*value)->out, "direction", "out", "window", window);
+        builder.Add((*value)->in, {{"direction", "in"}, {"window", window}});
+        builder.Add((*value)->out, {{"direction", "out"}, {"window", window}});
       }
     }
   }
-  AddThroughputFamily(&builder, &routes, "route_throughput_bytes_per_second",
+  AddThroughputFamily(&builder, routes, "route_throughput_bytes_per_second",
                       "Bytes per second received from (in) and sent to (out) clients per route; "
                       "routes beyond the limit are summed in "
                       "route=\"other\".",
                       "route");
-  AddThroughputFamily(&builder, &ips, "ip_throughput_bytes_per_second",
+  AddThroughputFamily(&builder, ips, "ip_throughput_bytes_per_second",
                       "Bytes per second received from (in) and sent to (out) the client IPs of "
                       "ip_connections_active; the rest are "
                       "summed in ip=\"other\".",
@@ -198,37 +187,35 @@ std::vector<MetricFamily> SnapshotToMetricFamilies(const proxy_client::Snapshot&
 
   if (const auto& percentiles = snapshot.percentiles) {
     if (std::size_t count = PercentileCount(percentiles->connection_duration_ms); count > 0) {
-      MetricFamily& family = builder.Add("connection_duration_seconds",
-                                         "Connection duration percentiles as estimated by the "
-                                         "proxy.",
-                                         MetricType::Gauge, count);
-      AddPercentiles(&family, *percentiles->connection_duration_ms, kMillisecondsPerSecond, {});
+      builder.Begin("connection_duration_seconds",
+                    "Connection duration percentiles as estimated by the proxy.", MetricType::Gauge,
+                    count);
+      AddPercentiles(&builder, *percentiles->connection_duration_ms, kMillisecondsPerSecond, {});
     }
     const std::size_t count = PercentileCount(percentiles->bytes_transferred_in) +
                               PercentileCount(percentiles->bytes_transferred_out);
     if (count > 0) {
-      MetricFamily& family = builder.Add("connection_transferred_bytes",
-                                         "Percentiles of the bytes one connection received (in) "
-                                         "and sent (out), as estimated by the proxy.",
-                                         MetricType::Gauge, count);
+      builder.Begin("connection_transferred_bytes",
+                    "Percentiles of the bytes one connection received (in) and sent (out), as "
+                    "estimated by the proxy.",
+                    MetricType::Gauge, count);
       if (percentiles->bytes_transferred_in) {
-        AddPercentiles(&family, *percentiles->bytes_transferred_in, 1.0, "in");
+        AddPercentiles(&builder, *percentiles->bytes_transferred_in, 1.0, "in");
       }
       if (percentiles->bytes_transferred_out) {
-        AddPercentiles(&family, *percentiles->bytes_transferred_out, 1.0, "out");
+        AddPercentiles(&builder, *percentiles->bytes_transferred_out, 1.0, "out");
       }
     }
   }
 
   if (const auto& proxy = snapshot.proxy) {
     if (proxy->name || proxy->version || proxy->instance) {
-      MetricFamily& family = builder.Add(
-          "proxy_info", "Identity of the proxy; the value is always 1.", MetricType::Gauge, 1);
-      auto& metric = AddSample(&family, 1.0);
-      metric.label.reserve(3);
-      AddLabel(&metric, "instance", ToValidUtf8(proxy->instance.value_or("")));
-      AddLabel(&metric, "name", ToValidUtf8(proxy->name.value_or("")));
-      AddLabel(&metric, "version", ToValidUtf8(proxy->version.value_or("")));
+      const std::string instance = ToValidUtf8(proxy->instance.value_or(""));
+      const std::string name = ToValidUtf8(proxy->name.value_or(""));
+      const std::string version = ToValidUtf8(proxy->version.value_or(""));
+      builder.Begin("proxy_info", "Identity of the proxy; the value is always 1.",
+                    MetricType::Gauge, 1);
+      builder.Add(1.0, {{"instance", instance}, {"name", name}, {"version", version}});
     }
     if (proxy->start_time_ms) {
       builder.AddSingle("proxy_start_time_seconds",
@@ -241,7 +228,20 @@ std::vector<MetricFamily> SnapshotToMetricFamilies(const proxy_client::Snapshot&
   builder.AddSingle("snapshot_age_seconds",
                     "Time between the proxy taking the snapshot and this conversion.",
                     MetricType::Gauge, (now_ms - snapshot.timestamp_ms) / kMillisecondsPerSecond);
-  return std::move(builder).Take();
+  builder.End();
+}
+
+std::vector<MetricFamily> SnapshotToMetricFamilies(const proxy_client::Snapshot& snapshot,
+                                                   const MetricsOptions& options,
+                                                   std::chrono::system_clock::time_point now,
+                                                   AggregationCounts* folded) {
+  std::vector<MetricFamily> families;
+  families.reserve(24);
+  MetricFamilyStream stream(
+      std::numeric_limits<std::size_t>::max(),
+      [&](MetricFamily& family, bool) { families.push_back(std::move(family)); });
+  StreamSnapshotMetricFamilies(snapshot, options, now, folded, &stream);
+  return families;
 }
 
 }  // namespace exporter

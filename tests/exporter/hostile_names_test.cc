@@ -112,6 +112,15 @@ TEST_CASE("Hostile route and IP names give valid, unique series with intact sums
   const std::string text = exporter::ToTextFormat(families);
   CHECK(text == prometheus::TextSerializer().Serialize(families));
   CHECK_PROMTOOL_CLEAN(text);
+
+  // As a scrape writes it: in parts whose samples and label strings are reused.
+  std::string streamed;
+  exporter::MetricFamilyStream stream(3, [&](const prometheus::MetricFamily& part, bool first) {
+    exporter::AppendFamilyPart(part, first, &streamed);
+  });
+  exporter::StreamSnapshotMetricFamilies(HostileSnapshot(), options,
+                                         std::chrono::system_clock::time_point{}, nullptr, &stream);
+  CHECK(streamed == text);
 }
 
 TEST_CASE("Invalid UTF-8 is replaced by U+FFFD per maximal subpart") {

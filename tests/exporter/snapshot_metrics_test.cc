@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cstddef>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -9,6 +10,7 @@
 #include <sstream>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "exporter/metric_family_builder.h"
 #include "exporter/text_writer.h"
@@ -44,7 +46,67 @@ void CheckNoDuplicateSeries(const std::vector<MetricFamily>& families) {
   }
 }
 
+struct Streamed {
+  std::string text;                    // the parts written with AppendFamilyPart
+  std::vector<MetricFamily> families;  // the parts joined back into families
+  exporter::AggregationCounts folded;
+};
+
+Streamed Stream(const proxy_client::Snapshot& snapshot, const exporter::MetricsOptions& options,
+                std::size_t part_samples) {
+  Streamed streamed;
+  exporter::MetricFamilyStream stream(part_samples, [&](const MetricFamily& part, bool first) {
+    CHECK(part.metric.size() <= part_samples);
+    exporter::AppendFamilyPart(part, first, &streamed.text);
+    if (first) {
+      streamed.families.push_back(part);
+    } else {
+      REQUIRE(!streamed.families.empty());
+      CHECK(streamed.families.back().name == part.name);
+      auto& metric = streamed.families.back().metric;
+      metric.insert(metric.end(), part.metric.begin(), part.metric.end());
+    }
+  });
+  exporter::StreamSnapshotMetricFamilies(snapshot, options, exporter_test::FullSnapshotNow(),
+                                         &streamed.folded, &stream);
+  return streamed;
+}
+
 }  // namespace
+
+TEST_CASE("Streamed conversion gives the same families and text as the whole conversion") {
+  exporter::MetricsOptions options;
+  SUBCASE("defaults") {}
+  SUBCASE("every IP, anonymised") {
+    options.ips.top = 1000;
+    options.ips.anonymize = exporter::IpAnonymization::kPrefix;
+  }
+  SUBCASE("routes folded, no IPs") {
+    options.routes.max = 1;
+    options.ips.top = 0;
+  }
+  const proxy_client::Snapshot snapshot = exporter_test::FullSnapshot();
+  exporter::AggregationCounts whole_folded;
+  const auto whole = exporter::SnapshotToMetricFamilies(
+      snapshot, options, exporter_test::FullSnapshotNow(), &whole_folded);
+  const std::string whole_text = exporter::ToTextFormat(whole);
+  for (const std::size_t part_samples :
+       {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{1024}}) {
+    CAPTURE(part_samples);
+    const Streamed streamed = Stream(snapshot, options, part_samples);
+    CHECK(streamed.text == whole_text);
+    CHECK(exporter::ToTextFormat(streamed.families) == whole_text);
+    REQUIRE(streamed.families.size() == whole.size());
+    for (std::size_t i = 0; i < whole.size(); ++i) {
+      CHECK(streamed.families[i].name == whole[i].name);
+      CHECK(streamed.families[i].help == whole[i].help);
+      CHECK(streamed.families[i].type == whole[i].type);
+      CHECK(streamed.families[i].metric.size() == whole[i].metric.size());
+    }
+    CHECK(streamed.folded.ips == whole_folded.ips);
+    CHECK(streamed.folded.routes == whole_folded.routes);
+  }
+}
 
 TEST_CASE("Conversion of the full fixture snapshot matches the golden exposition") {
   exporter::AggregationCounts folded{99, 99};

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "exporter/metric_family_builder.h"
 #include "exporter/metrics_options.h"
 #include "proxy_client/snapshot.h"
 
@@ -28,5 +29,13 @@ struct AggregationCounts {
 std::vector<prometheus::MetricFamily> SnapshotToMetricFamilies(
     const proxy_client::Snapshot& snapshot, const MetricsOptions& options,
     std::chrono::system_clock::time_point now, AggregationCounts* folded);
+
+// The same families, in the same order and with the same samples, built into `stream` (which
+// hands them to its sink in parts) instead of all held at once: a scrape's memory then holds
+// one part's samples, not every family's. Ends the stream's last family.
+void StreamSnapshotMetricFamilies(const proxy_client::Snapshot& snapshot,
+                                  const MetricsOptions& options,
+                                  std::chrono::system_clock::time_point now,
+                                  AggregationCounts* folded, MetricFamilyStream* stream);
 
 }  // namespace exporter
