@@ -119,6 +119,7 @@ class Collector : public prometheus::Collectable {
 
   mutable std::atomic<std::uint64_t> scrapes_total_{0};
   mutable std::atomic<std::uint64_t> fetches_started_{0};
+  mutable std::atomic<std::size_t> last_snapshot_text_bytes_{0};      // to size the next rendering
   mutable std::array<std::atomic<std::uint64_t>, 6> errors_total_{};  // by FetchErrorKind
 };
 
