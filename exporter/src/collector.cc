@@ -1,6 +1,8 @@
 #include "exporter/collector.h"
 
 #include <algorithm>
+#include <memory>
+#include <mutex>
 #include <utility>
 
 #include "exporter/build_info.h"
@@ -40,10 +42,38 @@ std::string Name(const MetricsOptions& options, std::string_view suffix) {
 
 }  // namespace
 
+// Keeps the buffer of the last snapshot text for the next rendering once no scrape holds it.
+// Allocating tens of MB anew every scrape left holes in glibc's heap that grew it scrape after
+// scrape (peak RSS 106 -> 126 MB over 30 scrapes at 300k series); one kept buffer does not.
+struct Collector::TextBufferPool : std::enable_shared_from_this<TextBufferPool> {
+  std::mutex mutex;
+  std::unique_ptr<std::string> spare;  // guarded by mutex
+
+  // An empty string with `capacity` reserved, returned here when its last holder lets go.
+  std::shared_ptr<std::string> Take(std::size_t capacity) {
+    std::unique_ptr<std::string> buffer;
+    {
+      std::lock_guard lock(mutex);
+      buffer = std::move(spare);
+    }
+    // A spare far beyond the need (the proxy's snapshot shrank) is given back to the heap.
+    if (!buffer || buffer->capacity() / 2 > capacity) buffer = std::make_unique<std::string>();
+    buffer->reserve(capacity);
+    return std::shared_ptr<std::string>(
+        buffer.release(), [pool = shared_from_this()](std::string* text) {
+          text->clear();
+          std::unique_ptr<std::string> returned(text);  // deleted outside the lock if not kept
+          std::lock_guard lock(pool->mutex);
+          if (!pool->spare) pool->spare = std::move(returned);
+        });
+  }
+};
+
 Collector::Collector(SnapshotFetcher fetcher, CollectorOptions options, Clock clock)
     : clock_(clock ? std::move(clock) : Clock([] { return std::chrono::system_clock::now(); })),
       fetcher_(std::move(fetcher)),
-      options_(std::make_shared<const CollectorOptions>(std::move(options))) {}
+      options_(std::make_shared<const CollectorOptions>(std::move(options))),
+      text_pool_(std::make_shared<TextBufferPool>()) {}
 
 void Collector::Reconfigure(SnapshotFetcher fetcher, CollectorOptions options) {
   std::lock_guard lock(mutex_);
@@ -244,13 +274,12 @@ ScrapeText Collector::Scrape(std::chrono::milliseconds deadline) const {
     // Rendered by the first scrape that needs it; the others sharing this fetch wait for it and
     // serve the same bytes, so four concurrent scrapes cost one conversion, not four.
     std::call_once(record->rendered, [&] {
-      auto rendered = std::make_shared<std::string>();
       // Reserved once: growing tens of MB by doubling copies the text and, during each copy,
       // holds the old buffer and the new one. Reserved pages stay out of RSS until written, so
       // the guess errs high: the last text plus a quarter, or 4x the JSON (the per-IP series
       // take ~3.3x their JSON), whichever is larger.
       const std::size_t last_bytes = last_snapshot_text_bytes_.load();
-      rendered->reserve(
+      const std::shared_ptr<std::string> rendered = text_pool_->Take(
           std::max(last_bytes + last_bytes / 4, 4 * record->outcome.value().body_bytes));
       // Each part is written and its samples reused before the next is built, so the
       // ClientMetrics of a scrape never exist all at once (at 300k series they took ~80 MB).
@@ -261,7 +290,7 @@ ScrapeText Collector::Scrape(std::chrono::milliseconds deadline) const {
       StreamSnapshotMetricFamilies(record->outcome.value().snapshot, metrics, clock_(),
                                    &record->folded, &stream);
       last_snapshot_text_bytes_ = rendered->size();
-      record->snapshot_text = std::move(rendered);
+      record->snapshot_text = rendered;
     });
     text.snapshot = record->snapshot_text;
     folded = record->folded;

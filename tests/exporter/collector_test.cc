@@ -208,3 +208,27 @@ TEST_CASE("Scrape text equals Collect's and shares one rendering between concurr
   }
   CHECK(test_support::SampleValue(scraped, "smartproxy_route_connections_active{route=\"a\"}") == 3);
 }
+
+TEST_CASE("Scrape renders into the buffer of a snapshot text no scrape holds any more") {
+  // A fixed clock: smartproxy_snapshot_age_seconds is the same in every rendering.
+  const auto now = std::chrono::system_clock::time_point(std::chrono::milliseconds(1764043260000));
+  Collector collector([](const FetchRequest&) -> FetchOutcome { return SmallSnapshot(3); },
+                      CollectorOptions{}, [now] { return now; });
+  collector.Scrape(2s);  // sizes the next rendering's buffer from this one's text
+  exporter::ScrapeText held = collector.Scrape(2s);
+  REQUIRE(held.snapshot != nullptr);
+  const char* const buffer = held.snapshot->data();
+  const std::string expected = *held.snapshot;
+
+  // Held by a scrape still sending it: the next rendering gets a buffer of its own.
+  const exporter::ScrapeText concurrent = collector.Scrape(2s);
+  REQUIRE(concurrent.snapshot != nullptr);
+  CHECK(concurrent.snapshot->data() != buffer);
+  CHECK(*held.snapshot == expected);
+
+  held = {};
+  const exporter::ScrapeText next = collector.Scrape(2s);
+  REQUIRE(next.snapshot != nullptr);
+  CHECK(next.snapshot->data() == buffer);
+  CHECK(*next.snapshot == expected);
+}

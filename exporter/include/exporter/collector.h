@@ -99,6 +99,8 @@ class Collector : public prometheus::Collectable {
     std::shared_ptr<const FetchRecord> record;
   };
 
+  struct TextBufferPool;
+
   std::shared_ptr<const FetchRecord> FetchShared(std::chrono::milliseconds deadline,
                                                  const CollectorOptions& options) const;
   void RecordOutcome(const FetchRecord& record) const;
@@ -120,6 +122,7 @@ class Collector : public prometheus::Collectable {
   mutable std::atomic<std::uint64_t> scrapes_total_{0};
   mutable std::atomic<std::uint64_t> fetches_started_{0};
   mutable std::atomic<std::size_t> last_snapshot_text_bytes_{0};      // to size the next rendering
+  std::shared_ptr<TextBufferPool> text_pool_;                         // snapshot text buffers
   mutable std::array<std::atomic<std::uint64_t>, 6> errors_total_{};  // by FetchErrorKind
 };
 
