@@ -1,6 +1,7 @@
 #include "exporter/series_folding.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -63,7 +64,7 @@ SeriesFolder::EntryId SeriesFolder::Find(std::string_view name, std::string* own
   const auto index = static_cast<EntryId>(entries_.size());
   slots_[slot] = index + 1;
   hashes_.push_back(hash);
-  entries_.push_back(Entry{name, {}, {}});
+  entries_.push_back(SeriesEntry{name, {}, {}});
   return index;
 }
 
@@ -88,8 +89,11 @@ void SeriesFolder::AddThroughput(EntryId id, proxy_client::InOut throughput) {
 }
 
 FoldedSeries SeriesFolder::Fold(const FoldOptions& options) && {
+  // The lookup tables are done with; freed before the ranking allocates.
+  std::vector<std::uint64_t>().swap(hashes_);
+  std::vector<std::uint32_t>().swap(slots_);
   FoldedSeries result;
-  SeriesEntry other{std::string(kOtherLabelValue), {}, {}};
+  SeriesEntry other{kOtherLabelValue, {}, {}};
   bool real_other = false;
   // Candidates for a name of their own, as (rank key, index) pairs; NaN (impossible from the
   // parser, possible in a hand-made Snapshot) ranks last so the order stays strict weak.
@@ -97,7 +101,7 @@ FoldedSeries SeriesFolder::Fold(const FoldOptions& options) && {
   ranked.reserve(entries_.size());
   std::vector<bool> is_folded(entries_.size(), false);
   for (EntryId i = 0; i < entries_.size(); ++i) {
-    const Entry& entry = entries_[i];
+    const SeriesEntry& entry = entries_[i];
     if (entry.name == kOtherLabelValue) {
       AddInto(entry, &other);
       real_other = true;
@@ -119,9 +123,6 @@ FoldedSeries SeriesFolder::Fold(const FoldOptions& options) && {
                      ranked.end(), by_rank);
     for (std::size_t i = keep; i < ranked.size(); ++i) is_folded[ranked[i].second] = true;
     result.folded += ranked.size() - keep;
-    // The kept back in order of first appearance, as when nothing is cut.
-    std::sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(keep),
-              [](const auto& a, const auto& b) { return a.second < b.second; });
   }
   // Summed in order of first appearance: deterministic whatever the selection did (and exact
   // anyway for the protocol's integer counts, below 2^53).
@@ -131,17 +132,21 @@ FoldedSeries SeriesFolder::Fold(const FoldOptions& options) && {
     }
   }
 
-  result.kept.reserve(keep);
-  for (std::size_t i = 0; i < keep; ++i) {
-    Entry& entry = entries_[ranked[i].second];
-    result.kept.push_back(
-        SeriesEntry{std::string(entry.name), entry.connections, entry.throughput});
+  // The kept, in order of first appearance, moved to the front: neither folded nor "other".
+  std::size_t kept = 0;
+  for (EntryId i = 0; i < entries_.size(); ++i) {
+    if (!is_folded[i] && entries_[i].name != kOtherLabelValue) entries_[kept++] = entries_[i];
   }
+  assert(kept == keep);
+  entries_.resize(kept);
+  if (kept < entries_.capacity() / 2) entries_.shrink_to_fit();  // a top-N of many
+  result.kept = std::move(entries_);
+  result.owned_names = std::move(owned_names_);
   if (result.folded > 0 || options.always_other) {
     if (options.connections_reported && !other.connections) other.connections = 0.0;
     if (options.throughput_reported && !other.throughput) other.throughput = proxy_client::InOut{};
   }
-  if (result.folded > 0 || options.always_other || real_other) result.other = std::move(other);
+  if (result.folded > 0 || options.always_other || real_other) result.other = other;
   return result;
 }
 

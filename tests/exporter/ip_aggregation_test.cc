@@ -69,7 +69,8 @@ TEST_CASE("Top-N IPs plus other preserve the per-IP sums exactly") {
     options.anonymize = exporter::IpAnonymization::kPrefix;
     options.ipv4_prefix = 16;
   }
-  const auto series = exporter::AggregateIps(WithIps(connections, throughput), options);
+  const auto snapshot = WithIps(connections, throughput);
+  const auto series = exporter::AggregateIps(snapshot, options);
   CHECK(series.kept.size() <= options.top);
   REQUIRE(series.other.has_value());
   CHECK(SumConnections(series) == total);
@@ -78,8 +79,8 @@ TEST_CASE("Top-N IPs plus other preserve the per-IP sums exactly") {
 }
 
 TEST_CASE("IP ranking breaks ties by name, keeps the order of appearance and folds the rest") {
-  const auto series = exporter::AggregateIps(
-      WithIps({{"b", 5}, {"c", 5}, {"a", 5}, {"d", 9}, {"e", 1}}), exporter::IpOptions{3});
+  const auto snapshot = WithIps({{"b", 5}, {"c", 5}, {"a", 5}, {"d", 9}, {"e", 1}});
+  const auto series = exporter::AggregateIps(snapshot, exporter::IpOptions{3});
   REQUIRE(series.kept.size() == 3);
   CHECK(series.kept[0].name == "b");
   CHECK(series.kept[1].name == "a");
@@ -92,8 +93,8 @@ TEST_CASE("IP ranking breaks ties by name, keeps the order of appearance and fol
 }
 
 TEST_CASE("IP other is present and zero when nothing is folded") {
-  const auto series = exporter::AggregateIps(WithIps({{"a", 1}}, NamedValues<InOut>{{"a", {1, 2}}}),
-                                             exporter::IpOptions{});
+  const auto snapshot = WithIps({{"a", 1}}, NamedValues<InOut>{{"a", {1, 2}}});
+  const auto series = exporter::AggregateIps(snapshot, exporter::IpOptions{});
   REQUIRE(series.other.has_value());
   CHECK(series.other->connections == 0.0);
   CHECK(series.other->throughput->in == 0.0);
@@ -101,9 +102,9 @@ TEST_CASE("IP other is present and zero when nothing is folded") {
 }
 
 TEST_CASE("Throughput of IPs without active connections is summed into other") {
-  const auto series = exporter::AggregateIps(
-      WithIps({{"a", 1}}, NamedValues<InOut>{{"a", {1, 2}}, {"gone", {10, 20}}, {"left", {5, 5}}}),
-      exporter::IpOptions{});
+  const auto snapshot =
+      WithIps({{"a", 1}}, NamedValues<InOut>{{"a", {1, 2}}, {"gone", {10, 20}}, {"left", {5, 5}}});
+  const auto series = exporter::AggregateIps(snapshot, exporter::IpOptions{});
   REQUIRE(series.kept.size() == 1);
   CHECK(series.kept[0].name == "a");
   CHECK(series.kept[0].throughput->in == 1.0);
@@ -114,8 +115,8 @@ TEST_CASE("Throughput of IPs without active connections is summed into other") {
 }
 
 TEST_CASE("A real IP entry named other is merged into the folded other") {
-  const auto series =
-      exporter::AggregateIps(WithIps({{"other", 4}, {"a", 1}, {"b", 2}}), exporter::IpOptions{1});
+  const auto snapshot = WithIps({{"other", 4}, {"a", 1}, {"b", 2}});
+  const auto series = exporter::AggregateIps(snapshot, exporter::IpOptions{1});
   REQUIRE(series.kept.size() == 1);
   CHECK(series.kept[0].name == "b");
   CHECK(series.other->connections == 5.0);
@@ -142,7 +143,7 @@ TEST_CASE("Anonymised IPs are summed per network before the top-N cut") {
   exporter::IpOptions options;
   options.anonymize = exporter::IpAnonymization::kPrefix;
   options.top = 2;
-  const auto series = exporter::AggregateIps(
+  const auto snapshot =
       WithIps({{"203.0.113.7", 1},
                {"203.0.113.8", 1},
                {"203.0.113.9", 1},
@@ -153,8 +154,8 @@ TEST_CASE("Anonymised IPs are summed per network before the top-N cut") {
                {"bogus", 7},
                {"also bogus", 1}},
               NamedValues<InOut>{
-                  {"203.0.113.7", {1, 1}}, {"203.0.113.200", {2, 2}}, {"2001:db8::5", {4, 4}}}),
-      options);
+                  {"203.0.113.7", {1, 1}}, {"203.0.113.200", {2, 2}}, {"2001:db8::5", {4, 4}}});
+  const auto series = exporter::AggregateIps(snapshot, options);
   REQUIRE(series.kept.size() == 2);
   CHECK(series.kept[0].name == "203.0.113.0/24");
   CHECK(series.kept[0].connections == 3.0);

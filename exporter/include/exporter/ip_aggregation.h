@@ -31,6 +31,7 @@ std::optional<std::string> IpNetwork(std::string_view ip, unsigned ipv4_prefix,
 //   are counted as folded and "other" also gets connections.active and throughput.instant
 //   less what the listed IPs account for, so the series add up to the proxy's totals;
 // - `options.top == 0`: no entries and no "other".
+// The result refers to the IP names of `snapshot`: keep the snapshot alive while using it.
 FoldedSeries AggregateIps(const proxy_client::Snapshot& snapshot, const IpOptions& options);
 
 }  // namespace exporter

@@ -18,15 +18,18 @@ namespace exporter {
 inline constexpr std::string_view kOtherLabelValue = "other";
 
 struct SeriesEntry {
-  std::string name;                               // label value, valid UTF-8
+  // The label value, valid UTF-8: a name given to FindView, or one of FoldedSeries::owned_names.
+  std::string_view name;
   std::optional<double> connections;              // active connections, when reported
   std::optional<proxy_client::InOut> throughput;  // bytes/s, when reported
 };
 
+// Valid while the names given to FindView are: the entries view them instead of copying.
 struct FoldedSeries {
-  std::vector<SeriesEntry> kept;     // in order of first appearance
-  std::optional<SeriesEntry> other;  // name "other": the sum of everything not kept
-  std::size_t folded = 0;            // distinct entries summed into `other` (not a real "other")
+  std::vector<SeriesEntry> kept;        // in order of first appearance
+  std::optional<SeriesEntry> other;     // name "other": the sum of everything not kept
+  std::size_t folded = 0;               // distinct entries summed into `other` (not a real "other")
+  std::deque<std::string> owned_names;  // the names stored by FindCopy (stable addresses)
 };
 
 struct FoldOptions {
@@ -47,26 +50,21 @@ class SeriesFolder {
   explicit SeriesFolder(std::size_t expected_entries);
 
   // The entry named `name` (valid UTF-8), created if needed. FindView keeps a view: `name`
-  // must outlive the folder; FindCopy stores a copy.
+  // must outlive the folder and its FoldedSeries; FindCopy stores a copy.
   EntryId FindView(std::string_view name);
   EntryId FindCopy(std::string name);
 
   void AddConnections(EntryId id, double connections);
   void AddThroughput(EntryId id, proxy_client::InOut throughput);
 
+  // The kept entries are the folder's own, compacted in place: no second copy of them.
   FoldedSeries Fold(const FoldOptions& options) &&;
 
  private:
-  struct Entry {
-    std::string_view name;
-    std::optional<double> connections;
-    std::optional<proxy_client::InOut> throughput;
-  };
-
   EntryId Find(std::string_view name, std::string* owned);
   void Grow();
 
-  std::vector<Entry> entries_;
+  std::vector<SeriesEntry> entries_;
   std::vector<std::uint64_t> hashes_;    // per entry
   std::vector<std::uint32_t> slots_;     // open addressing: entry index + 1, 0 = empty
   std::deque<std::string> owned_names_;  // stable addresses for FindCopy
