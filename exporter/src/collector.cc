@@ -49,16 +49,22 @@ struct Collector::TextBufferPool : std::enable_shared_from_this<TextBufferPool> 
   std::mutex mutex;
   std::unique_ptr<std::string> spare;  // guarded by mutex
 
-  // An empty string with `capacity` reserved, returned here when its last holder lets go.
-  std::shared_ptr<std::string> Take(std::size_t capacity) {
+  // An empty string with room for `expected_bytes` and some more, returned here when its last
+  // holder lets go. The spare serves while it has an eighth more than expected and at most
+  // thrice that (a proxy whose snapshot shrank gets the memory back); otherwise a new string
+  // reserves a quarter more, exactly (growing the spare would reserve twice its capacity).
+  // Reserved pages stay out of RSS until written, so the headroom costs address space only.
+  std::shared_ptr<std::string> Take(std::size_t expected_bytes) {
     std::unique_ptr<std::string> buffer;
     {
       std::lock_guard lock(mutex);
       buffer = std::move(spare);
     }
-    // A spare far beyond the need (the proxy's snapshot shrank) is given back to the heap.
-    if (!buffer || buffer->capacity() / 2 > capacity) buffer = std::make_unique<std::string>();
-    buffer->reserve(capacity);
+    if (!buffer || buffer->capacity() < expected_bytes + expected_bytes / 8 ||
+        buffer->capacity() / 3 > expected_bytes) {
+      buffer = std::make_unique<std::string>();
+      buffer->reserve(expected_bytes + expected_bytes / 4);
+    }
     return std::shared_ptr<std::string>(
         buffer.release(), [pool = shared_from_this()](std::string* text) {
           text->clear();
@@ -274,13 +280,11 @@ ScrapeText Collector::Scrape(std::chrono::milliseconds deadline) const {
     // Rendered by the first scrape that needs it; the others sharing this fetch wait for it and
     // serve the same bytes, so four concurrent scrapes cost one conversion, not four.
     std::call_once(record->rendered, [&] {
-      // Reserved once: growing tens of MB by doubling copies the text and, during each copy,
-      // holds the old buffer and the new one. Reserved pages stay out of RSS until written, so
-      // the guess errs high: the last text plus a quarter, or 4x the JSON (the per-IP series
-      // take ~3.3x their JSON), whichever is larger.
-      const std::size_t last_bytes = last_snapshot_text_bytes_.load();
+      // Sized up front: growing tens of MB by doubling copies the text and, during each copy,
+      // holds the old buffer and the new one. The guess errs high: the last text, or 4x the
+      // JSON (the per-IP series take ~3.3x their JSON), whichever is larger.
       const std::shared_ptr<std::string> rendered = text_pool_->Take(
-          std::max(last_bytes + last_bytes / 4, 4 * record->outcome.value().body_bytes));
+          std::max(last_snapshot_text_bytes_.load(), 4 * record->outcome.value().body_bytes));
       // Each part is written and its samples reused before the next is built, so the
       // ClientMetrics of a scrape never exist all at once (at 300k series they took ~80 MB).
       MetricFamilyStream stream(kSamplesPerPart,
