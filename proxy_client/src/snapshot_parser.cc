@@ -608,7 +608,12 @@ Expected<Snapshot, ParseError> SnapshotParser::ParsePadded(char* data, std::size
     Impl& impl = *impl_;
     if (impl.parser.capacity() < size || impl.parser.max_depth() != kMaxDepth) {
       // Headroom so that a snapshot growing by a few entries does not reallocate every scrape.
-      if (impl.parser.allocate(size + size / 4, kMaxDepth) != simdjson::SUCCESS) {
+      // simdjson 3.0.1's allocate sizes the parser only; parse sizes the document to the body
+      // whenever the body outgrows it. Without sizing it here too, every body a byte longer
+      // than all before reallocated the document (69 MB at 100k IPs, ~15 MB of it written).
+      const std::size_t capacity = size + size / 4;
+      if (impl.parser.allocate(capacity, kMaxDepth) != simdjson::SUCCESS ||
+          impl.parser.doc.allocate(capacity) != simdjson::SUCCESS) {
         return ParseError{false, "out of memory while parsing a body of " + std::to_string(size) +
                                      " bytes"};
       }
