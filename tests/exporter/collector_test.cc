@@ -3,7 +3,10 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "child_process.h"
 #include "exposition.h"
@@ -231,4 +234,33 @@ TEST_CASE("Scrape renders into the buffer of a snapshot text no scrape holds any
   REQUIRE(next.snapshot != nullptr);
   CHECK(next.snapshot->data() == buffer);
   CHECK(*next.snapshot == expected);
+}
+
+TEST_CASE("Concurrent scrapes never see their snapshot text reused while they hold it") {
+  std::atomic<int> fetches{0};
+  Collector collector([&](const FetchRequest&) -> FetchOutcome { return SmallSnapshot(++fetches); },
+                      CollectorOptions{});
+  std::vector<std::thread> scrapers;
+  std::atomic<int> corrupted{0};
+  for (int i = 0; i < 4; ++i) {
+    scrapers.emplace_back([&, i] {
+      std::vector<std::pair<exporter::ScrapeText, std::string>> held;
+      for (int n = 0; n < 50; ++n) {
+        exporter::ScrapeText text = collector.Scrape(2s);
+        if (text.snapshot == nullptr) continue;
+        std::string copy = *text.snapshot;
+        held.emplace_back(std::move(text), std::move(copy));
+        // Each thread lets go of its texts at its own pace, so buffers return to the pool
+        // while other scrapes render.
+        if (held.size() > static_cast<std::size_t>(i)) {
+          for (const auto& [kept, expected] : held) corrupted += *kept.snapshot != expected;
+          held.clear();
+        }
+      }
+      for (const auto& [kept, expected] : held) corrupted += *kept.snapshot != expected;
+    });
+  }
+  for (auto& scraper : scrapers) scraper.join();
+  CHECK(corrupted == 0);
+  CHECK(fetches > 0);
 }
