@@ -5,6 +5,8 @@
 #include <signal.h>
 
 #include <cctype>
+#include <functional>
+#include <memory>
 #include <cstdio>
 #include <regex>
 
@@ -39,51 +41,67 @@ std::optional<double> QueryValue(int prometheus_port, const std::string& promql)
   return std::stod(match[1].str());
 }
 
+// Polls `promql` until its first value satisfies `holds` or `timeout` passes.
+bool QueryUntil(int prometheus_port, const std::string& promql,
+                const std::function<bool(double)>& holds, std::chrono::milliseconds timeout) {
+  return PollUntil(
+      [&] {
+        const auto value = QueryValue(prometheus_port, promql);
+        return value && holds(*value);
+      },
+      timeout);
+}
+
+// Prometheus (Debian's package) with `scrape_configs` (YAML, indented under the key), scraping
+// every second, on a free loopback port with its data in `dir`.
+class PrometheusProcess {
+ public:
+  PrometheusProcess(const TempDir& dir, const std::string& scrape_configs)
+      : port_(FreeLoopbackPort()) {
+    const auto which = RunCommand("command -v prometheus");
+    REQUIRE_MESSAGE(which.exit_code == 0,
+                    "prometheus not found: scripts/setup.sh installs Debian's `prometheus` package");
+    WriteFile(dir.File("prometheus.yml"),
+              "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\nscrape_configs:\n" +
+                  scrape_configs);
+    process_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{"/usr/bin/prometheus",
+                                 "--config.file=" + dir.File("prometheus.yml"),
+                                 "--storage.tsdb.path=" + dir.File("data"),
+                                 "--web.listen-address=127.0.0.1:" + std::to_string(port_)},
+        dir.path());
+  }
+  ~PrometheusProcess() { process_->Stop(SIGTERM, 10s); }
+
+  int port() const { return port_; }
+  std::string Log() const { return process_->Stderr(); }
+
+ private:
+  int port_;
+  std::unique_ptr<ChildProcess> process_;
+};
+
 }  // namespace
 
 TEST_CASE("A real Prometheus scrapes the exporter: up is 1 and the connection rate positive") {
-  const auto which = RunCommand("command -v prometheus");
-  REQUIRE_MESSAGE(which.exit_code == 0,
-                  "prometheus not found: scripts/setup.sh installs Debian's `prometheus` package");
   TempDir dir;
   ProxySimProcess sim(dir, {"--wall-clock", "--ips", "200", "--routes", "4"});
   ExporterProcess exporter(dir, {"--proxy.socket", sim.socket()});
-  const int port = FreeLoopbackPort();
-  WriteFile(dir.File("prometheus.yml"),
-            "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n"
-            "scrape_configs:\n  - job_name: smartproxy\n    static_configs:\n"
-            "      - targets: ['127.0.0.1:" + std::to_string(exporter.port()) + "']\n");
-  ChildProcess prometheus({"/usr/bin/prometheus", "--config.file=" + dir.File("prometheus.yml"),
-                           "--storage.tsdb.path=" + dir.File("data"),
-                           "--web.listen-address=127.0.0.1:" + std::to_string(port)},
-                          dir.path());
+  PrometheusProcess prometheus(
+      dir, "  - job_name: smartproxy\n    static_configs:\n"
+           "      - targets: ['127.0.0.1:" + std::to_string(exporter.port()) + "']\n");
+  const int port = prometheus.port();
 
-  const bool up = PollUntil(
-      [&] {
-        const auto value = QueryValue(port, "smartproxy_up");
-        return value && *value == 1;
-      },
-      60s);
-  CHECK_MESSAGE(up, "Prometheus log:\n" << prometheus.Stderr());
-  const bool target_healthy = PollUntil(
-      [&] {
-        const auto value = QueryValue(port, "up{job=\"smartproxy\"}");
-        return value && *value == 1;
-      },
-      30s);
-  CHECK(target_healthy);
-  const bool rate_positive = PollUntil(
-      [&] {
-        const auto value = QueryValue(port, "rate(smartproxy_connections_total[5s])");
-        return value && *value > 0;
-      },
-      60s);
-  CHECK_MESSAGE(rate_positive, "Prometheus log:\n" << prometheus.Stderr());
+  CHECK_MESSAGE(QueryUntil(port, "smartproxy_up", [](double v) { return v == 1; }, 60s),
+                "Prometheus log:\n" << prometheus.Log());
+  CHECK(QueryUntil(port, "up{job=\"smartproxy\"}", [](double v) { return v == 1; }, 30s));
+  CHECK_MESSAGE(QueryUntil(port, "rate(smartproxy_connections_total[5s])",
+                           [](double v) { return v > 0; }, 60s),
+                "Prometheus log:\n" << prometheus.Log());
   // Prometheus ingested the per-IP series (a scrape it rejects would have made up 0).
   const auto ips = QueryValue(port, "count(smartproxy_ip_connections_active)");
   REQUIRE(ips.has_value());
   CHECK(*ips == 21);
-  prometheus.Stop(SIGTERM, 10s);
 }
 
 TEST_CASE("A real Prometheus scrapes over TLS with a client certificate and basic auth") {
@@ -96,47 +114,22 @@ TEST_CASE("A real Prometheus scrapes over TLS with a client certificate and basi
             "basic_auth_users:\n  prometheus: " + BcryptHash("s3cret", 10) + "\n");
   ExporterProcess exporter(dir, {"--proxy.socket", sim.socket(),
                                  "--web.config.file", dir.File("web.yml")});
-  const int port = FreeLoopbackPort();
-  WriteFile(dir.File("prometheus.yml"),
-            "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n"
-            "scrape_configs:\n  - job_name: smartproxy\n    scheme: https\n"
-            "    tls_config:\n      ca_file: " + pki.ca_cert + "\n      cert_file: " +
-                pki.client_cert + "\n      key_file: " + pki.client_key + "\n"
-            "    basic_auth:\n      username: prometheus\n      password: s3cret\n"
-            "    static_configs:\n"
-            "      - targets: ['localhost:" + std::to_string(exporter.port()) + "']\n"
-            // A second job with the wrong password: Prometheus must see it down.
-            "  - job_name: wrong_password\n    scheme: https\n"
-            "    tls_config:\n      ca_file: " + pki.ca_cert + "\n      cert_file: " +
-                pki.client_cert + "\n      key_file: " + pki.client_key + "\n"
-            "    basic_auth:\n      username: prometheus\n      password: guess\n"
-            "    static_configs:\n"
-            "      - targets: ['localhost:" + std::to_string(exporter.port()) + "']\n");
-  ChildProcess prometheus({"/usr/bin/prometheus", "--config.file=" + dir.File("prometheus.yml"),
-                           "--storage.tsdb.path=" + dir.File("data"),
-                           "--web.listen-address=127.0.0.1:" + std::to_string(port)},
-                          dir.path());
-  const bool up = PollUntil(
-      [&] {
-        const auto value = QueryValue(port, "up{job=\"smartproxy\"}");
-        return value && *value == 1;
-      },
-      60s);
-  CHECK_MESSAGE(up, "Prometheus log:\n" << prometheus.Stderr());
-  const bool proxy_up = PollUntil(
-      [&] {
-        const auto value = QueryValue(port, "smartproxy_up{job=\"smartproxy\"}");
-        return value && *value == 1;
-      },
-      30s);
-  CHECK(proxy_up);
-  const bool refused_seen = PollUntil(
-      [&] {
-        const auto value = QueryValue(port, "up{job=\"wrong_password\"}");
-        return value && *value == 0;
-      },
-      30s);
-  CHECK(refused_seen);
+  const auto job = [&](const std::string& name, const std::string& password) {
+    return "  - job_name: " + name + "\n    scheme: https\n"
+           "    tls_config:\n      ca_file: " + pki.ca_cert + "\n      cert_file: " +
+           pki.client_cert + "\n      key_file: " + pki.client_key + "\n"
+           "    basic_auth:\n      username: prometheus\n      password: " + password + "\n"
+           "    static_configs:\n"
+           "      - targets: ['localhost:" + std::to_string(exporter.port()) + "']\n";
+  };
+  // A second job with the wrong password: Prometheus must see it down.
+  PrometheusProcess prometheus(dir, job("smartproxy", "s3cret") + job("wrong_password", "guess"));
+  const int port = prometheus.port();
+
+  CHECK_MESSAGE(QueryUntil(port, "up{job=\"smartproxy\"}", [](double v) { return v == 1; }, 60s),
+                "Prometheus log:\n" << prometheus.Log());
+  CHECK(QueryUntil(port, "smartproxy_up{job=\"smartproxy\"}", [](double v) { return v == 1; },
+                   30s));
+  CHECK(QueryUntil(port, "up{job=\"wrong_password\"}", [](double v) { return v == 0; }, 30s));
   CHECK_FALSE(QueryValue(port, "smartproxy_up{job=\"wrong_password\"}").has_value());
-  prometheus.Stop(SIGTERM, 10s);
 }
