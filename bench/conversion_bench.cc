@@ -1,5 +1,6 @@
-// Snapshot → metric families → text: the exporter's per-series CPU cost (issue 3, section 9).
-// Datasets are built once per size; each timed loop checks the output size.
+// Snapshot → samples → text: the conversion's per-series CPU cost, and prometheus-cpp's
+// serializer on the same samples for comparison. Datasets are built once per size; each timed
+// loop checks the output size.
 #include <benchmark/benchmark.h>
 #include <prometheus/text_serializer.h>
 
@@ -10,8 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "exporter/snapshot_metrics.h"
-#include "exporter/text_writer.h"
+#include "metric_family_sink.h"
+#include "exporter/conversion/snapshot_metrics.h"
+#include "exporter/conversion/text_buffer.h"
+#include "exporter/conversion/text_writer.h"
 #include "proxy_client/snapshot.h"
 
 namespace {
@@ -76,8 +79,8 @@ const proxy_client::Snapshot& Dataset(std::size_t ip_count) {
   return it->second;
 }
 
-exporter::MetricsOptions Options(bool export_all) {
-  exporter::MetricsOptions options;
+exporter::conversion::MetricsOptions Options(bool export_all) {
+  exporter::conversion::MetricsOptions options;
   options.ips.top = export_all ? 1000000 : 20;
   return options;
 }
@@ -105,86 +108,43 @@ void Sizes(benchmark::internal::Benchmark* bench) {
   bench->Unit(benchmark::kMicrosecond);
 }
 
-void BM_Conversion_BuildFamilies(benchmark::State& state) {
+// The samples in prometheus-cpp's data model (the tests' oracle), built once per case.
+std::vector<prometheus::MetricFamily> Families(const proxy_client::Snapshot& snapshot,
+                                               const exporter::conversion::MetricsOptions& options) {
+  test_support::MetricFamilySink sink;
+  exporter::conversion::WriteSnapshotMetrics(snapshot, options, kNow, &sink);
+  return std::move(sink.families);
+}
+
+// What a scrape does (collector.cc): the conversion written straight into a text buffer
+// reserved from the previous scrape's size.
+void BM_Conversion_WriteText(benchmark::State& state) {
   const auto& snapshot = Dataset(static_cast<std::size_t>(state.range(0)));
   const auto options = Options(state.range(1) != 0);
-  const std::size_t series =
-      SeriesCount(exporter::SnapshotToMetricFamilies(snapshot, options, kNow, nullptr));
+  const auto families = Families(snapshot, options);
+  const std::size_t size = prometheus::TextSerializer().Serialize(families).size();
+  exporter::conversion::TextBuffer text(size + size / 4);
   for (auto _ : state) {
-    auto families = exporter::SnapshotToMetricFamilies(snapshot, options, kNow, nullptr);
-    if (SeriesCount(families) != series) state.SkipWithError("series count changed");
-    benchmark::DoNotOptimize(families.data());
-  }
-  SetCounters(state, series);
-}
-BENCHMARK(BM_Conversion_BuildFamilies)->Apply(Sizes);
-
-void BM_Conversion_BuildAndWrite(benchmark::State& state) {
-  const auto& snapshot = Dataset(static_cast<std::size_t>(state.range(0)));
-  const auto options = Options(state.range(1) != 0);
-  const auto reference = exporter::SnapshotToMetricFamilies(snapshot, options, kNow, nullptr);
-  const std::size_t series = SeriesCount(reference);
-  const std::size_t size = exporter::ToTextFormat(reference).size();
-  for (auto _ : state) {
-    std::string text;
-    exporter::AppendTextFormat(exporter::SnapshotToMetricFamilies(snapshot, options, kNow, nullptr),
-                               &text);
+    text.Clear();
+    exporter::conversion::TextWriter writer(&text);
+    exporter::conversion::WriteSnapshotMetrics(snapshot, options, kNow, &writer);
     if (text.size() != size) state.SkipWithError("output size changed");
-    benchmark::DoNotOptimize(text.data());
-  }
-  SetCounters(state, series);
-  state.counters["bytes"] = static_cast<double>(size);
-}
-BENCHMARK(BM_Conversion_BuildAndWrite)->Apply(Sizes);
-
-// What a scrape does: the families built and written one part at a time (collector.cc), the
-// output reserved from the previous scrape's size.
-void BM_Conversion_StreamAndWrite(benchmark::State& state) {
-  const auto& snapshot = Dataset(static_cast<std::size_t>(state.range(0)));
-  const auto options = Options(state.range(1) != 0);
-  const auto reference = exporter::SnapshotToMetricFamilies(snapshot, options, kNow, nullptr);
-  const std::size_t size = exporter::ToTextFormat(reference).size();
-  for (auto _ : state) {
-    std::string text;
-    text.reserve(size);
-    exporter::MetricFamilyStream stream(1024,
-                                        [&](const prometheus::MetricFamily& part, bool first) {
-                                          exporter::AppendFamilyPart(part, first, &text);
-                                        });
-    exporter::StreamSnapshotMetricFamilies(snapshot, options, kNow, nullptr, &stream);
-    if (text.size() != size) state.SkipWithError("output size changed");
-    benchmark::DoNotOptimize(text.data());
-  }
-  SetCounters(state, SeriesCount(reference));
-  state.counters["bytes"] = static_cast<double>(size);
-}
-BENCHMARK(BM_Conversion_StreamAndWrite)->Apply(Sizes);
-
-void BM_TextWriter_Write(benchmark::State& state) {
-  const auto families =
-      exporter::SnapshotToMetricFamilies(Dataset(static_cast<std::size_t>(state.range(0))),
-                                         Options(state.range(1) != 0), kNow, nullptr);
-  const std::size_t size = exporter::ToTextFormat(families).size();
-  for (auto _ : state) {
-    std::string text;
-    exporter::AppendTextFormat(families, &text);
-    if (text.size() != size) state.SkipWithError("output size changed");
-    benchmark::DoNotOptimize(text.data());
+    benchmark::DoNotOptimize(text.view().data());
   }
   SetCounters(state, SeriesCount(families));
+  state.counters["bytes"] = static_cast<double>(size);
 }
-BENCHMARK(BM_TextWriter_Write)->Apply(Sizes);
+BENCHMARK(BM_Conversion_WriteText)->Apply(Sizes);
 
-// prometheus-cpp 1.0.1's serializer on the same families, for comparison.
+// prometheus-cpp 1.0.1's serializer on families already built, for comparison.
 void BM_TextSerializer_Write(benchmark::State& state) {
-  const auto families =
-      exporter::SnapshotToMetricFamilies(Dataset(static_cast<std::size_t>(state.range(0))),
-                                         Options(state.range(1) != 0), kNow, nullptr);
-  const std::size_t size = exporter::ToTextFormat(families).size();
+  const auto families = Families(Dataset(static_cast<std::size_t>(state.range(0))),
+                                 Options(state.range(1) != 0));
   const prometheus::TextSerializer serializer;
+  const std::size_t size = serializer.Serialize(families).size();
   for (auto _ : state) {
     std::string text = serializer.Serialize(families);
-    if (text.size() != size) state.SkipWithError("output size differs from our writer");
+    if (text.size() != size) state.SkipWithError("output size changed");
     benchmark::DoNotOptimize(text.data());
   }
   SetCounters(state, SeriesCount(families));

@@ -4,14 +4,14 @@
 #include <cstdint>
 #include <string>
 
-#include "exporter/config.h"
+#include "exporter/config/config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string yaml_text(reinterpret_cast<const char*>(data), size);
   try {
-    const exporter::Config config = exporter::ParseConfig(yaml_text, "fuzz.yml");
-    exporter::ValidateConfig(config);
-  } catch (const exporter::ConfigError&) {
+    const exporter::config::Config config = exporter::config::ParseConfig(yaml_text, "fuzz.yml");
+    exporter::config::ValidateConfig(config);
+  } catch (const exporter::config::ConfigError&) {
   }
   return 0;
 }

@@ -1,7 +1,7 @@
-// Input: two option bytes, then snapshot JSON. Parse → SnapshotToMetricFamilies →
-// AppendTextFormat, then abort unless the text is valid exposition format (CheckTextFormat),
-// and unless the scrape's own path (StreamSnapshotMetricFamilies in parts → AppendFamilyPart)
-// writes exactly the same bytes, with a part size taken from the input.
+// Input: two option bytes, then snapshot JSON. Parse → WriteSnapshotMetrics into the scrape's
+// TextWriter, then abort unless the text is valid exposition format (CheckTextFormat), and
+// unless prometheus-cpp's serializer, given the same samples (MetricFamilySink), writes exactly
+// the same bytes.
 #include <array>
 #include <algorithm>
 #include <chrono>
@@ -14,10 +14,12 @@
 #include <string_view>
 #include <vector>
 
-#include "exporter/metric_family_builder.h"
-#include "exporter/metrics_options.h"
-#include "exporter/snapshot_metrics.h"
-#include "exporter/text_writer.h"
+#include "exporter/conversion/metric_names.h"
+#include "exporter/conversion/metrics_options.h"
+#include "exporter/conversion/snapshot_metrics.h"
+#include "exporter/conversion/text_buffer.h"
+#include "exporter/conversion/text_writer.h"
+#include "metric_family_sink.h"
 #include "proxy_client/snapshot_parser.h"
 #include "text_format_check.h"
 
@@ -27,12 +29,12 @@ constexpr std::array<unsigned, 8> kTops = {0, 1, 2, 3, 5, 20, 1000, UINT_MAX};
 constexpr std::array<unsigned, 8> kRouteMaxes = {0, 1, 2, 3, 10, 500, 100000, UINT_MAX};
 
 // byte 0: bits 0-2 ips.top, bit 3 anonymize, bits 4-7 the prefix lengths (0 up to 32 / 128);
-// byte 1: bits 0-2 routes.max, bits 3-7 the streamed part size less one (1 to 32 samples).
-exporter::MetricsOptions OptionsFrom(std::uint8_t first, std::uint8_t second) {
-  exporter::MetricsOptions options;
+// byte 1: bits 0-2 routes.max, bits 3-7 unused.
+exporter::conversion::MetricsOptions OptionsFrom(std::uint8_t first, std::uint8_t second) {
+  exporter::conversion::MetricsOptions options;
   options.ips.top = kTops[first & 7U];
-  options.ips.anonymize = (first & 8U) != 0 ? exporter::IpAnonymization::kPrefix
-                                            : exporter::IpAnonymization::kNone;
+  options.ips.anonymize = (first & 8U) != 0 ? exporter::conversion::IpAnonymization::kPrefix
+                                            : exporter::conversion::IpAnonymization::kNone;
   const unsigned prefix_step = first >> 4U;
   options.ips.ipv4_prefix = std::min(32U, prefix_step * 3U);
   options.ips.ipv6_prefix = std::min(128U, prefix_step * 9U);
@@ -49,13 +51,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       parser.Parse(std::string_view(reinterpret_cast<const char*>(data) + 2, size - 2));
   if (!snapshot.has_value()) return 0;
 
-  const exporter::MetricsOptions options = OptionsFrom(data[0], data[1]);
+  const exporter::conversion::MetricsOptions options = OptionsFrom(data[0], data[1]);
   const std::chrono::system_clock::time_point now{std::chrono::milliseconds{1764043200123}};
-  exporter::AggregationCounts folded;
-  const std::vector<prometheus::MetricFamily> families =
-      exporter::SnapshotToMetricFamilies(*snapshot, options, now, &folded);
-  std::string text;
-  exporter::AppendTextFormat(families, &text);
+  exporter::conversion::TextBuffer buffer;
+  exporter::conversion::TextWriter writer(&buffer);
+  const exporter::conversion::AggregationCounts folded =
+      exporter::conversion::WriteSnapshotMetrics(*snapshot, options, now, &writer);
+  const std::string text(buffer.view());
 
   std::string problem;
   if (!fuzz::CheckTextFormat(text, &problem)) {
@@ -63,16 +65,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::abort();
   }
 
-  std::string streamed;
-  exporter::AggregationCounts streamed_folded;
-  exporter::MetricFamilyStream stream(
-      static_cast<std::size_t>(data[1] >> 3U) + 1,
-      [&](prometheus::MetricFamily& part, bool first) {
-        exporter::AppendFamilyPart(part, first, &streamed);
-      });
-  exporter::StreamSnapshotMetricFamilies(*snapshot, options, now, &streamed_folded, &stream);
-  if (streamed != text) {
-    std::fprintf(stderr, "streamed text differs from the families' text\n");
+  test_support::MetricFamilySink oracle;
+  const exporter::conversion::AggregationCounts oracle_folded =
+      exporter::conversion::WriteSnapshotMetrics(*snapshot, options, now, &oracle);
+  if (test_support::PrometheusCppText(oracle.families) != text ||
+      oracle_folded.ips != folded.ips || oracle_folded.routes != folded.routes) {
+    std::fprintf(stderr, "our text differs from prometheus-cpp's serializer on the same samples\n");
     std::abort();
   }
   return 0;

@@ -6,8 +6,8 @@
 #include <thread>
 
 #include "child_process.h"
-#include "exporter/collector.h"
-#include "exporter/http_server.h"
+#include "exporter/collector/collector.h"
+#include "exporter/web/http_server.h"
 #include "exposition.h"
 #include "http_get.h"
 #include "proxy_sim/server.h"
@@ -23,22 +23,22 @@ TEST_CASE("Four concurrent HTTP scrapes share one snapshot fetch from the proxy"
   proxy_sim::Server sim(sim_options);
   sim.Start();
 
-  const exporter::SnapshotFetcher socket_fetcher =
-      exporter::MakeSocketFetcher(proxy_client::SnapshotClientOptions{sim_options.socket_path});
-  const exporter::Collector* collector_ptr = nullptr;
+  const exporter::collector::SnapshotFetcher socket_fetcher =
+      exporter::collector::MakeSocketFetcher(proxy_client::SnapshotClientOptions{sim_options.socket_path});
+  const exporter::collector::Collector* collector_ptr = nullptr;
   // The real socket fetch, held back until the other three scrapes wait for it, so that the
   // test does not depend on timing.
-  const exporter::SnapshotFetcher gated = [&](const proxy_client::FetchRequest& request) {
+  const exporter::collector::SnapshotFetcher gated = [&](const proxy_client::FetchRequest& request) {
     test_support::PollUntil([&] { return collector_ptr->ScrapesWaiting() == 3; }, 10s);
     return socket_fetcher(request);
   };
-  exporter::CollectorOptions options;
+  exporter::collector::CollectorOptions options;
   options.timeout = 10s;
-  exporter::Collector collector(gated, options);
+  exporter::collector::Collector collector(gated, options);
   collector_ptr = &collector;
-  exporter::HttpServerOptions server_options;
+  exporter::web::HttpServerOptions server_options;
   server_options.listen_address = "127.0.0.1:0";
-  exporter::HttpServer server(server_options, collector);
+  exporter::web::HttpServer server(server_options, collector);
   const std::string url =
       "http://127.0.0.1:" + std::to_string(server.ListeningPorts().at(0)) + "/metrics";
 
@@ -62,17 +62,17 @@ TEST_CASE("Four concurrent HTTP scrapes share one snapshot fetch from the proxy"
 
 TEST_CASE("Scrapes beyond --web.max-requests get 503 at once instead of queueing") {
   std::atomic<bool> release{false};
-  const exporter::SnapshotFetcher held = [&](const proxy_client::FetchRequest&) {
+  const exporter::collector::SnapshotFetcher held = [&](const proxy_client::FetchRequest&) {
     test_support::PollUntil([&] { return release.load(); }, 10s);
-    return exporter::FetchOutcome(proxy_client::FetchError{proxy_client::FetchErrorKind::kConnect, "held"});
+    return exporter::collector::FetchOutcome(proxy_client::FetchError{proxy_client::FetchErrorKind::kConnect, "held"});
   };
-  exporter::CollectorOptions options;
+  exporter::collector::CollectorOptions options;
   options.timeout = 10s;
-  exporter::Collector collector(held, options);
-  exporter::HttpServerOptions server_options;
+  exporter::collector::Collector collector(held, options);
+  exporter::web::HttpServerOptions server_options;
   server_options.listen_address = "127.0.0.1:0";
   server_options.max_requests = 1;
-  exporter::HttpServer server(server_options, collector);
+  exporter::web::HttpServer server(server_options, collector);
   const std::string base = "http://127.0.0.1:" + std::to_string(server.ListeningPorts().at(0));
 
   test_support::HttpResponse first;

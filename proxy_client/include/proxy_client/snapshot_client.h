@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "proxy_client/expected.h"
 #include "proxy_client/fetch_error.h"
@@ -12,13 +13,18 @@
 
 namespace proxy_client {
 
+// The defaults of the fetch; the exporter's configuration (proxy.*) takes them from here.
+inline constexpr std::string_view kDefaultSocketPath = "/run/smartproxy/metrics.sock";
+inline constexpr std::size_t kDefaultMaxBodyBytes = 64 * 1024 * 1024;
+inline constexpr std::chrono::milliseconds kDefaultFetchTimeout{2000};
+
 struct SnapshotClientOptions {
-  std::string socket_path = "/run/smartproxy/metrics.sock";
-  std::size_t max_body_bytes = 64 * 1024 * 1024;  // enforced while receiving
+  std::string socket_path{kDefaultSocketPath};
+  std::size_t max_body_bytes = kDefaultMaxBodyBytes;  // enforced while receiving
 };
 
 struct FetchRequest {
-  std::chrono::milliseconds deadline{2000};  // total time for connect, request and response
+  std::chrono::milliseconds deadline = kDefaultFetchTimeout;  // connect, request and response
   std::optional<unsigned> ips;               // ?ips=N; nullopt asks for every IP
 };
 

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <string>
+
+// Options of the snapshot → metrics conversion (config section `metrics:`).
+namespace exporter::conversion {
+
+enum class IpAnonymization {
+  kNone,    // export client IPs as the proxy reports them
+  kPrefix,  // reduce each IP to its network (203.0.113.0/24) and sum per network
+};
+
+struct IpOptions {
+  unsigned top = 20;  // series for the N IPs with most active connections, plus ip="other"; 0: none
+  IpAnonymization anonymize = IpAnonymization::kNone;
+  unsigned ipv4_prefix = 24;  // 0..32
+  unsigned ipv6_prefix = 64;  // 0..128
+};
+
+struct RouteOptions {
+  unsigned max = 500;  // beyond it, the smallest routes fold into route="other"
+};
+
+struct MetricsOptions {
+  std::string metric_namespace = "smartproxy";  // prefix of every metric name; [a-zA-Z_][a-zA-Z0-9_]*
+  IpOptions ips;
+  RouteOptions routes;
+};
+
+}  // namespace exporter::conversion

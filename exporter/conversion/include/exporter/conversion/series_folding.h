@@ -1,0 +1,98 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proxy_client/snapshot.h"
+
+// Merging per-name entries (routes, client IPs) and folding the smallest into one "other"
+// entry, so the exported series always add up to what the proxy reported.
+namespace exporter::conversion {
+
+// The label value of the folded entry. A real entry with this name is summed into it.
+inline constexpr std::string_view kOtherLabelValue = "other";
+
+struct SeriesEntry {
+  // The label value, valid UTF-8: a name given to FindView, or one of FoldedSeries::owned_names.
+  std::string_view name;
+  std::optional<double> connections;              // active connections, when reported
+  std::optional<proxy_client::InOut> throughput;  // bytes/s, when reported
+};
+
+// Valid while the names given to FindView are: the entries view them instead of copying.
+struct FoldedSeries {
+  std::vector<SeriesEntry> kept;        // in order of first appearance
+  std::optional<SeriesEntry> other;     // name "other": the sum of everything not kept
+  std::size_t folded = 0;               // distinct entries summed into `other` (not a real "other")
+  std::deque<std::string> owned_names;  // the names stored by FindCopy (stable addresses)
+};
+
+struct FoldOptions {
+  std::size_t keep = 0;                  // at most this many entries keep their own name
+  bool keep_without_connections = true;  // false: entries with no connections always fold
+  bool always_other = false;             // `other` even when nothing was folded
+  bool connections_reported = false;     // `other` carries connections (0 when none folded)
+  bool throughput_reported = false;      // `other` carries throughput (0 when none folded)
+};
+
+// Accumulates entries by name (equal names are summed, never duplicated), then keeps the
+// `keep` entries with most active connections (ties: the bytewise smaller name) and sums the
+// rest into "other". Single use; not thread-safe.
+class SeriesFolder {
+ public:
+  using EntryId = std::uint32_t;
+
+  explicit SeriesFolder(std::size_t expected_entries);
+
+  // The entry named `name` (valid UTF-8), created if needed. FindView keeps a view: `name`
+  // must outlive the folder and its FoldedSeries; FindCopy stores a copy.
+  EntryId FindView(std::string_view name);
+  EntryId FindCopy(std::string name);
+
+  void AddConnections(EntryId id, double connections);
+  void AddThroughput(EntryId id, proxy_client::InOut throughput);
+
+  // The kept entries are the folder's own, compacted in place: no second copy of them.
+  FoldedSeries Fold(const FoldOptions& options) &&;
+
+ private:
+  EntryId Find(std::string_view name, std::string* owned);
+  void Grow();
+
+  std::vector<SeriesEntry> entries_;
+  std::vector<std::uint64_t> hashes_;    // per entry
+  std::vector<std::uint32_t> slots_;     // open addressing: entry index + 1, 0 = empty
+  std::deque<std::string> owned_names_;  // stable addresses for FindCopy
+};
+
+// Adds the per-name connections and throughput of a snapshot to `folder`; `find(folder, raw
+// name)` returns the entry of a raw name. A throughput entry at the same position and with the
+// same raw name as a connections entry (the usual case) reuses its entry without a lookup.
+template <typename Find>
+void AddConnectionsAndThroughput(SeriesFolder* folder,
+                                 const proxy_client::NamedValues<double>* connections,
+                                 const proxy_client::NamedValues<proxy_client::InOut>* throughput,
+                                 Find find) {
+  std::vector<SeriesFolder::EntryId> ids;
+  if (connections != nullptr) {
+    ids.reserve(connections->size());
+    for (const auto& [name, value] : *connections) {
+      ids.push_back(find(folder, name));
+      folder->AddConnections(ids.back(), value);
+    }
+  }
+  if (throughput != nullptr) {
+    for (std::size_t i = 0; i < throughput->size(); ++i) {
+      const auto& [name, value] = (*throughput)[i];
+      const bool same = i < ids.size() && (*connections)[i].first == name;
+      folder->AddThroughput(same ? ids[i] : find(folder, name), value);
+    }
+  }
+}
+
+}  // namespace exporter::conversion

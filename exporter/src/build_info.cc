@@ -1,8 +1,0 @@
-#include "exporter/build_info.h"
-
-namespace exporter {
-
-std::string_view BuildVersion() { return SMARTPROXY_EXPORTER_VERSION; }
-std::string_view BuildRevision() { return SMARTPROXY_EXPORTER_REVISION; }
-
-}  // namespace exporter

@@ -1,0 +1,420 @@
+#include "exporter/web/http_server.h"
+
+#include <civetweb.h>
+#include <openssl/ssl.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "exporter/config/config.h"
+#include "exporter/log/log.h"
+#include "exporter/web/gzip.h"
+#include "exporter/web/landing_page.h"
+
+namespace exporter::web {
+namespace {
+
+using collector::Collector;
+using collector::ScrapeText;
+using conversion::TextBuffer;
+using log::LogDebug;
+using log::LogError;
+
+constexpr std::string_view kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
+// Prometheus sends its scrape timeout; answering after it is wasted work, so the fetch gets
+// the timeout less this margin for conversion, serialisation and the network.
+constexpr std::chrono::milliseconds kScrapeTimeoutMargin{250};
+constexpr std::chrono::milliseconds kMinimumDeadline{50};
+constexpr int kMaxRequestHeaders = 64;  // civetweb 1.15's MG_MAX_HEADERS
+
+void LibraryInitOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { mg_init_library(0); });
+}
+
+// civetweb's listening_ports syntax for a Go-style listen address. ":9100" listens on every
+// IPv4 and IPv6 address, as Go's net.Listen does; civetweb does not resolve names, so
+// "localhost" means the IPv4 loopback.
+std::string CivetListeningPorts(const std::string& listen_address) {
+  const auto parsed = config::ParseListenAddress(listen_address);
+  if (!parsed) throw ListenError("invalid listen address " + listen_address);
+  const std::string port = std::to_string(parsed->port);
+  if (parsed->host.empty()) {
+    return (mg_check_feature(MG_FEATURES_IPV6) != 0) ? "+" + port : port;
+  }
+  if (parsed->host == "localhost") return "127.0.0.1:" + port;
+  if (parsed->host.find(':') != std::string::npos) return "[" + parsed->host + "]:" + port;
+  return parsed->host + ":" + port;
+}
+
+using Headers = std::vector<std::pair<std::string_view, std::string_view>>;
+
+// Sends a response whose body is the concatenation of `body_parts`, with `headers` (the web
+// config's headers and any the response needs) after Content-Type and Content-Length.
+void SendResponseParts(mg_connection* conn, int status, std::string_view content_type,
+                       const std::vector<std::string_view>& body_parts, bool head,
+                       const Headers& headers) {
+  std::size_t body_size = 0;
+  for (const auto part : body_parts) body_size += part.size();
+  mg_response_header_start(conn, status);
+  mg_response_header_add(conn, "Content-Type", content_type.data(),
+                         static_cast<int>(content_type.size()));
+  const std::string length = std::to_string(body_size);
+  mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
+  for (const auto& [name, value] : headers) {
+    mg_response_header_add(conn, std::string(name).c_str(), value.data(),
+                           static_cast<int>(value.size()));
+  }
+  mg_response_header_send(conn);
+  if (head) return;
+  for (const auto part : body_parts) {
+    if (!part.empty() && mg_write(conn, part.data(), part.size()) < 0) return;  // client gone
+  }
+}
+
+void SendResponse(mg_connection* conn, int status, std::string_view content_type,
+                  std::string_view body, bool head, const Headers& headers) {
+  SendResponseParts(conn, status, content_type, {body}, head, headers);
+}
+
+void SendText(mg_connection* conn, int status, std::string_view text, bool head,
+              const Headers& headers) {
+  SendResponse(conn, status, "text/plain; charset=utf-8", text, head, headers);
+}
+
+Headers ConfiguredHeaders(const WebSecurity& security) {
+  Headers headers;
+  for (const auto& [name, value] : security.headers) headers.emplace_back(name, value);
+  return headers;
+}
+
+// Replaces civetweb's SNI callback, which switches each connection to the SSL_CTX of the
+// matching domain and so would drop the certificate set by OnClientHello. There is one domain.
+int KeepContextOnServerName(SSL*, int*, void*) { return SSL_TLSEXT_ERR_NOACK; }
+
+}  // namespace
+
+struct HttpServer::State {
+  HttpServerOptions options;
+  const Collector& collector;
+  mg_context* context = nullptr;
+  std::atomic<unsigned> metrics_in_flight{0};
+  std::mutex requests_mutex;
+  std::condition_variable requests_done;
+  unsigned requests_in_progress = 0;  // guarded by requests_mutex
+  bool draining = false;              // guarded by requests_mutex
+  std::mutex start_error_mutex;
+  std::string start_error;
+  mutable std::mutex security_mutex;
+  std::shared_ptr<const WebSecurity> security;  // guarded by security_mutex; never null
+
+  // The deflated snapshot text of the latest fetch that a gzip scrape served: compressed once,
+  // by the first gzip scrape of that fetch, and spliced into every gzip response of it.
+  struct SnapshotDeflate {
+    std::once_flag once;
+    std::optional<DeflateSegment> segment;  // nullopt: compression failed, serve identity
+  };
+  std::mutex deflate_mutex;
+  std::weak_ptr<const TextBuffer> deflated_text;  // guarded by deflate_mutex
+  std::shared_ptr<SnapshotDeflate> deflated;      // guarded by deflate_mutex
+
+  std::shared_ptr<const SnapshotDeflate> DeflatedSnapshot(
+      const std::shared_ptr<const TextBuffer>& text) {
+    std::shared_ptr<SnapshotDeflate> entry;
+    {
+      std::lock_guard lock(deflate_mutex);
+      // Same owner: the same text, even if its buffer is later recycled for another fetch.
+      const bool same = deflated && !deflated_text.owner_before(text) &&
+                        !text.owner_before(deflated_text);
+      if (!same) {
+        deflated = std::make_shared<SnapshotDeflate>();
+        deflated_text = text;
+      }
+      entry = deflated;
+    }
+    std::call_once(entry->once, [&] { entry->segment = DeflateSegmentOf(text->view()); });
+    return entry;
+  }
+
+  // The scrape's body as one gzip member: its own head and tail deflated now, the snapshot's
+  // deflated bytes shared. nullopt when compression failed.
+  std::optional<std::string> GzipBody(const ScrapeText& text) {
+    const std::optional<DeflateSegment> head = DeflateSegmentOf(text.head);
+    const std::optional<DeflateSegment> tail = DeflateSegmentOf(text.tail);
+    if (!head || !tail) return std::nullopt;
+    if (!text.snapshot) return GzipMember({&*head, &*tail});
+    const std::shared_ptr<const SnapshotDeflate> snapshot = DeflatedSnapshot(text.snapshot);
+    if (!snapshot->segment) return std::nullopt;
+    return GzipMember({&*head, &*snapshot->segment, &*tail});
+  }
+
+  std::shared_ptr<const WebSecurity> CurrentSecurity() const {
+    std::lock_guard lock(security_mutex);
+    return security;
+  }
+
+  State(HttpServerOptions server_options, const Collector& metrics_collector)
+      : options(std::move(server_options)),
+        collector(metrics_collector),
+        security(options.security ? options.security : std::make_shared<WebSecurity>()) {}
+
+  void ServeMetrics(mg_connection* conn, bool head, Headers& headers) {
+    // node_exporter's --web.max-requests: refuse at once rather than queue scrapes that would
+    // all miss their deadline.
+    const unsigned in_flight = ++metrics_in_flight;
+    struct Release {
+      std::atomic<unsigned>& counter;
+      ~Release() { --counter; }
+    } release{metrics_in_flight};
+    if (options.max_requests > 0 && in_flight > options.max_requests) {
+      SendText(conn, 503,
+               "Too many concurrent scrapes (limit " + std::to_string(options.max_requests) +
+                   ", --web.max-requests)\n",
+               head, headers);
+      return;
+    }
+    const char* timeout_header = mg_get_header(conn, "X-Prometheus-Scrape-Timeout-Seconds");
+    const auto deadline = ScrapeDeadline(timeout_header != nullptr ? timeout_header : "",
+                                         std::chrono::milliseconds::max());
+    const ScrapeText text = collector.Scrape(deadline);
+    // The parts go out as they are: the shared snapshot text is never copied per scrape.
+    const std::vector<std::string_view> parts = {text.head, text.snapshot_view(), text.tail};
+
+    const char* accept_encoding = mg_get_header(conn, "Accept-Encoding");
+    if (accept_encoding != nullptr && AcceptsGzip(accept_encoding)) {
+      if (auto compressed = GzipBody(text)) {
+        headers.emplace_back("Content-Encoding", "gzip");
+        SendResponse(conn, 200, kMetricsContentType, *compressed, head, headers);
+        return;
+      }
+    }
+    SendResponseParts(conn, 200, kMetricsContentType, parts, head, headers);
+  }
+
+  void Handle(mg_connection* conn) {
+    const std::shared_ptr<const WebSecurity> current = CurrentSecurity();
+    Headers headers = ConfiguredHeaders(*current);
+    const mg_request_info* request = mg_get_request_info(conn);
+    const std::string_view method = request->request_method;
+    const std::string_view path = request->local_uri != nullptr ? request->local_uri : "";
+    const bool head = method == "HEAD";
+    const bool health = path == "/-/healthy" || path == "/-/ready";
+    // civetweb keeps the first 64 headers and drops the rest without a word, so a
+    // Content-Length placed 65th would go unseen and its body be read as a second request.
+    // No scraper sends that many: refuse, and close.
+    // mg_send_http_error is the one public way to make civetweb close the connection after
+    // the answer; a "Connection: close" header alone would not stop it reading on.
+    if (request->num_headers >= kMaxRequestHeaders) {
+      mg_send_http_error(conn, 431, "%s", "Too many request headers\n");
+      return;
+    }
+    // No endpoint takes a body: refuse it unread, and close.
+    if (request->content_length > 0 || mg_get_header(conn, "Transfer-Encoding") != nullptr) {
+      mg_send_http_error(conn, 413, "%s", "Request bodies are not accepted\n");
+      return;
+    }
+    if (current->RequiresAuth() && !(health && options.health_endpoints_without_auth) &&
+        !current->auth->Check(mg_get_header(conn, "Authorization"))) {
+      headers.emplace_back("WWW-Authenticate", "Basic realm=\"smartproxy_exporter\", charset=\"UTF-8\"");
+      SendText(conn, 401, "Unauthorized\n", head, headers);
+      return;
+    }
+    if (method != "GET" && !head) {
+      headers.emplace_back("Allow", "GET, HEAD");
+      SendText(conn, 405, "Method Not Allowed\n", false, headers);
+      return;
+    }
+    if (path == options.telemetry_path) {
+      ServeMetrics(conn, head, headers);
+    } else if (path == "/") {
+      SendResponse(conn, 200, "text/html; charset=utf-8",
+                   LandingPage(options.telemetry_path, options.proxy_socket, collector.Status()),
+                   head, headers);
+    } else if (path == "/-/healthy") {
+      SendText(conn, 200, "Healthy\n", head, headers);
+    } else if (path == "/-/ready") {
+      // Ready means listening with a valid config; it must not follow the proxy, since a
+      // sidecar's readiness gates the whole pod.
+      SendText(conn, 200, "Ready\n", head, headers);
+    } else {
+      SendText(conn, 404, "Not Found\n", head, headers);
+    }
+  }
+
+  // TLS: civetweb has created the listener's SSL_CTX; every connection gets the current web
+  // config's certificate and settings when its ClientHello arrives (OnClientHello), so a reload
+  // rotates certificates for new connections.
+  static int OnInitSsl(void* ssl_ctx, void* user_data) {
+    auto* ctx = static_cast<SSL_CTX*>(ssl_ctx);
+    TlsContext::PrepareListenerContext(ctx);
+    SSL_CTX_set_client_hello_cb(ctx, &State::OnClientHello, user_data);
+    SSL_CTX_set_tlsext_servername_callback(ctx, &KeepContextOnServerName);
+    return 1;  // civetweb must not load a certificate of its own
+  }
+
+  static int OnClientHello(SSL* ssl, int* alert, void* arg) {
+    const auto* state = static_cast<const State*>(arg);
+    const std::shared_ptr<const WebSecurity> current = state->CurrentSecurity();
+    if (current->tls == nullptr || !current->tls->ApplyTo(ssl)) {
+      *alert = SSL_AD_INTERNAL_ERROR;
+      return SSL_CLIENT_HELLO_ERROR;
+    }
+    return SSL_CLIENT_HELLO_SUCCESS;
+  }
+
+  // civetweb 1.15 calls handlers from C without a try/catch: an exception that escaped here
+  // would terminate the process. Everything is caught and answered with a 500.
+  static int OnRequest(mg_connection* conn) {
+    auto* state = static_cast<State*>(mg_get_user_data(mg_get_context(conn)));
+    {
+      std::lock_guard lock(state->requests_mutex);
+      if (state->draining) {
+        SendText(conn, 503, "Shutting down\n", false, {{"Connection", "close"}});
+        return 1;
+      }
+      ++state->requests_in_progress;
+    }
+    struct Done {
+      State& state;
+      ~Done() {
+        std::lock_guard lock(state.requests_mutex);
+        if (--state.requests_in_progress == 0) state.requests_done.notify_all();
+      }
+    } done{*state};
+    try {
+      state->Handle(conn);
+    } catch (const std::exception& e) {
+      LogError("request failed", {{"err", e.what()}});
+      mg_send_http_error(conn, 500, "%s", "Internal Server Error\n");
+    } catch (...) {
+      LogError("request failed", {{"err", "unknown exception"}});
+      mg_send_http_error(conn, 500, "%s", "Internal Server Error\n");
+    }
+    return 1;
+  }
+
+  static int OnLogMessage(const mg_connection* conn, const char* message) {
+    // Startup errors (port in use) come here before mg_start2 returns; keep the first.
+    auto* state = static_cast<State*>(mg_get_user_data(mg_get_context(conn)));
+    if (state != nullptr) {
+      std::lock_guard lock(state->start_error_mutex);
+      if (state->start_error.empty()) state->start_error = message;
+    }
+    LogDebug("civetweb", {{"detail", message}});
+    return 1;
+  }
+};
+
+std::chrono::milliseconds HttpServer::ScrapeDeadline(std::string_view header,
+                                                     std::chrono::milliseconds timeout) {
+  if (header.empty()) return timeout;
+  const std::string text(header);
+  char* end = nullptr;
+  errno = 0;
+  const double seconds = std::strtod(text.c_str(), &end);
+  if (errno != 0 || end == text.c_str() || !std::isfinite(seconds) || seconds <= 0) return timeout;
+  const double header_ms = seconds * 1000.0;
+  if (header_ms >= static_cast<double>(timeout.count())) return timeout;
+  // Short scrape timeouts keep at least half of themselves for the fetch.
+  const double margin =
+      std::min(static_cast<double>(kScrapeTimeoutMargin.count()), header_ms / 2.0);
+  const auto deadline = std::chrono::milliseconds(static_cast<long long>(header_ms - margin));
+  return std::max(std::min(deadline, timeout), kMinimumDeadline);
+}
+
+HttpServer::HttpServer(HttpServerOptions options, const Collector& collector)
+    : state_(std::make_unique<State>(std::move(options), collector)) {
+  LibraryInitOnce();
+  const HttpServerOptions& o = state_->options;
+  const unsigned threads = o.worker_threads != 0 ? o.worker_threads : o.max_requests + 24;
+  const bool tls = state_->security->tls != nullptr;
+  const std::string ports = CivetListeningPorts(o.listen_address) + (tls ? "s" : "");
+  const std::string num_threads = std::to_string(threads);
+  const std::string request_timeout = std::to_string(o.request_timeout.count());
+  const char* config[] = {"listening_ports", ports.c_str(),
+                          "num_threads", num_threads.c_str(),
+                          "request_timeout_ms", request_timeout.c_str(),
+                          "keep_alive_timeout_ms", "2000",
+                          "enable_keep_alive", "yes",
+                          // civetweb writes the status line, each header and the body in
+                          // separate sends: without TCP_NODELAY, Nagle's algorithm holds the
+                          // last small segment for the client's delayed ACK, about 40 ms on
+                          // every keep-alive scrape (measured in bench/scrape).
+                          "tcp_nodelay", "1",
+                          // Requests are small GETs: 16 KiB of headers is ample.
+                          "max_request_size", "16384",
+                          "listen_backlog", "256",
+                          "enable_directory_listing", "no",
+                          // Paths are compared as sent: decoding would turn "/metrics%00.png"
+                          // into "/metrics" (a C string cut at the NUL), and no endpoint needs
+                          // decoding.
+                          "decode_url", "no",
+                          nullptr};
+  mg_callbacks callbacks{};
+  // begin_request sees every request, before civetweb's own file serving (of which there is
+  // none: no document_root), so the exporter owns every path.
+  callbacks.begin_request = &State::OnRequest;
+  callbacks.log_message = &State::OnLogMessage;
+  if (tls) callbacks.init_ssl = &State::OnInitSsl;
+  mg_init_data init{};
+  init.callbacks = &callbacks;
+  init.user_data = state_.get();
+  init.configuration_options = config;
+  char error_text[256] = {};
+  unsigned error_code = 0;
+  mg_error_data error{};
+  error.code = &error_code;
+  error.text = error_text;
+  error.text_buffer_size = sizeof error_text;
+  state_->context = mg_start2(&init, &error);
+  if (state_->context == nullptr) {
+    std::string reason = error_text;
+    if (reason.empty()) {
+      std::lock_guard lock(state_->start_error_mutex);
+      reason = state_->start_error;
+    }
+    throw ListenError("cannot listen on " + o.listen_address + ": " +
+                      (reason.empty() ? "civetweb failed to start" : reason));
+  }
+}
+
+bool HttpServer::UpdateSecurity(std::shared_ptr<const WebSecurity> security) {
+  if (!security) security = std::make_shared<WebSecurity>();
+  std::lock_guard lock(state_->security_mutex);
+  if ((security->tls != nullptr) != (state_->security->tls != nullptr)) return false;
+  state_->security = std::move(security);
+  return true;
+}
+
+void HttpServer::Shutdown(std::chrono::milliseconds grace) {
+  {
+    std::unique_lock lock(state_->requests_mutex);
+    state_->draining = true;
+    state_->requests_done.wait_for(lock, grace, [&] { return state_->requests_in_progress == 0; });
+  }
+  if (state_->context != nullptr) {
+    mg_stop(state_->context);
+    state_->context = nullptr;
+  }
+}
+
+HttpServer::~HttpServer() { Shutdown(std::chrono::milliseconds(0)); }
+
+std::vector<int> HttpServer::ListeningPorts() const {
+  if (state_->context == nullptr) return {};
+  mg_server_port ports[8] = {};
+  const int count = mg_get_server_ports(state_->context, 8, ports);
+  std::vector<int> result;
+  for (int i = 0; i < count; ++i) result.push_back(ports[i].port);
+  return result;
+}
+
+}  // namespace exporter::web

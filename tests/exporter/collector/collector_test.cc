@@ -1,0 +1,267 @@
+#include "exporter/collector/collector.h"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "child_process.h"
+#include "conversion_harness.h"
+#include "exposition.h"
+
+using namespace std::chrono_literals;
+using exporter::collector::Collector;
+using exporter::collector::CollectorOptions;
+using exporter::collector::FetchOutcome;
+using proxy_client::FetchError;
+using proxy_client::FetchErrorKind;
+using proxy_client::FetchRequest;
+using proxy_client::FetchResult;
+
+namespace {
+
+FetchResult SmallSnapshot(double active) {
+  FetchResult result;
+  result.snapshot.timestamp_ms = 1764043200000;
+  result.snapshot.connections.active = active;
+  result.snapshot.connections.total = 100;
+  result.body_bytes = 123;
+  return result;
+}
+
+std::map<std::string, double> Samples(const Collector& collector,
+                                      std::chrono::milliseconds deadline = 2s) {
+  return test_support::ParseExposition(collector.Scrape(deadline).Joined());
+}
+
+}  // namespace
+
+TEST_CASE("Collector serves up=0 and its own metrics when the proxy is unreachable") {
+  Collector collector(
+      [](const FetchRequest&) -> FetchOutcome {
+        return FetchError{FetchErrorKind::kConnect, "no socket"};
+      },
+      CollectorOptions{});
+  const auto samples = Samples(collector);
+  CHECK(test_support::SampleValue(samples, "smartproxy_up") == 0);
+  CHECK(test_support::SampleValue(samples, "smartproxy_exporter_scrapes_total") == 1);
+  CHECK(test_support::SampleValue(samples, "smartproxy_exporter_snapshot_errors_total{reason=\"connect\"}") == 1);
+  CHECK(test_support::SampleValue(samples, "smartproxy_exporter_snapshot_errors_total{reason=\"version\"}") == 0);
+  CHECK(samples.count("smartproxy_connections_active") == 0);
+  CHECK(test_support::SampleValue(samples, "process_open_fds") > 0);
+  CHECK(collector.Status().reason == "connect");
+  CHECK(collector.Status().message == "no socket");
+}
+
+TEST_CASE("Collector exports a fetched snapshot and forgets it by the next scrape") {
+  std::atomic<int> calls{0};
+  Collector collector(
+      [&](const FetchRequest&) -> FetchOutcome {
+        if (++calls == 1) return SmallSnapshot(5);
+        return FetchError{FetchErrorKind::kParse, "bad"};
+      },
+      CollectorOptions{});
+  auto first = Samples(collector);
+  CHECK(test_support::SampleValue(first, "smartproxy_up") == 1);
+  CHECK(test_support::SampleValue(first, "smartproxy_connections_active") == 5);
+  CHECK(test_support::SampleValue(first, "smartproxy_exporter_snapshot_size_bytes") == 123);
+  auto second = Samples(collector);
+  CHECK(test_support::SampleValue(second, "smartproxy_up") == 0);
+  CHECK(second.count("smartproxy_connections_active") == 0);  // no stale series
+  CHECK(test_support::SampleValue(second, "smartproxy_exporter_scrapes_total") == 2);
+}
+
+TEST_CASE("Collector pushes ips.top down to the proxy, except when anonymising") {
+  std::optional<unsigned> asked;
+  const auto fetcher = [&](const FetchRequest& request) -> FetchOutcome {
+    asked = request.ips;
+    return SmallSnapshot(1);
+  };
+  CollectorOptions options;
+  options.metrics.ips.top = 7;
+  Collector collector(fetcher, options);
+  collector.Scrape(1s);
+  CHECK(asked == 7u);
+  options.metrics.ips.top = 0;
+  collector.Reconfigure(fetcher, options);
+  collector.Scrape(1s);
+  CHECK(asked == 0u);
+  options.metrics.ips.top = 20;
+  options.metrics.ips.anonymize = exporter::conversion::IpAnonymization::kPrefix;
+  collector.Reconfigure(fetcher, options);
+  collector.Scrape(1s);
+  CHECK_FALSE(asked.has_value());
+}
+
+TEST_CASE("Collector's fetch deadline is the smaller of proxy.timeout and the scrape's") {
+  std::chrono::milliseconds seen{0};
+  CollectorOptions options;
+  options.timeout = 1500ms;
+  Collector collector(
+      [&](const FetchRequest& request) -> FetchOutcome {
+        seen = request.deadline;
+        return SmallSnapshot(1);
+      },
+      options);
+  collector.Scrape(10s);
+  CHECK(seen == 1500ms);
+  collector.Scrape(300ms);
+  CHECK(seen == 300ms);
+  collector.Scrape(std::chrono::milliseconds::max());
+  CHECK(seen == 1500ms);
+}
+
+TEST_CASE("Concurrent scrapes share one fetch: the proxy is asked once") {
+  std::atomic<int> calls{0};
+  Collector* collector_ptr = nullptr;
+  const exporter::collector::SnapshotFetcher collector_fetcher =
+      [&](const FetchRequest&) -> FetchOutcome {
+        // Hold the first fetch until the three other scrapes are waiting for it.
+        if (++calls == 1) {
+          test_support::PollUntil([&] { return collector_ptr->ScrapesWaiting() == 3; }, 10s);
+        }
+        return SmallSnapshot(9);
+      };
+  Collector collector(collector_fetcher, CollectorOptions{});
+  collector_ptr = &collector;
+  CollectorOptions options;
+  options.timeout = 10s;
+  collector.Reconfigure(collector_fetcher, options);
+  std::vector<std::thread> scrapers;
+  std::vector<std::string> texts(4);
+  for (std::size_t i = 0; i < 4; ++i) {
+    // Only the text is produced on the scraper threads: doctest's assertions are checked on
+    // the main thread.
+    scrapers.emplace_back([&, i] { texts[i] = collector.Scrape(10s).Joined(); });
+  }
+  for (auto& scraper : scrapers) scraper.join();
+  CHECK(calls == 1);
+  CHECK(collector.FetchesStarted() == 1);
+  for (const auto& text : texts) {
+    CHECK(test_support::SampleValue(test_support::ParseExposition(text), "smartproxy_up") == 1);
+  }
+  Samples(collector);
+  CHECK(calls == 2);  // the next scrape fetches afresh
+}
+
+TEST_CASE("A scrape waiting on another's fetch gives up at its own deadline") {
+  std::atomic<bool> release{false};
+  Collector collector(
+      [&](const FetchRequest&) -> FetchOutcome {
+        test_support::PollUntil([&] { return release.load(); }, 10s);
+        return SmallSnapshot(1);
+      },
+      CollectorOptions{});
+  std::thread leader([&] { collector.Scrape(10s); });
+  REQUIRE(test_support::PollUntil([&] { return collector.FetchesStarted() == 1; }, 5s));
+  const auto started = std::chrono::steady_clock::now();
+  const auto samples = Samples(collector, 100ms);
+  CHECK(std::chrono::steady_clock::now() - started < 2s);
+  CHECK(test_support::SampleValue(samples, "smartproxy_up") == 0);
+  CHECK(test_support::SampleValue(samples, "smartproxy_exporter_snapshot_errors_total{reason=\"timeout\"}") == 1);
+  release = true;
+  leader.join();
+}
+
+TEST_CASE("An exception thrown by a fetcher becomes up=0, never escapes") {
+  Collector collector(
+      [](const FetchRequest&) -> FetchOutcome { throw std::runtime_error("boom"); },
+      CollectorOptions{});
+  const auto samples = Samples(collector);
+  CHECK(test_support::SampleValue(samples, "smartproxy_up") == 0);
+  CHECK(collector.Status().message.find("boom") != std::string::npos);
+}
+
+TEST_CASE("Scrape's snapshot text is the conversion's, shared by concurrent scrapes") {
+  std::atomic<int> calls{0};
+  const Collector* collector_ptr = nullptr;
+  const exporter::collector::SnapshotFetcher fetcher = [&](const FetchRequest&) -> FetchOutcome {
+    if (++calls == 1) {
+      test_support::PollUntil([&] { return collector_ptr->ScrapesWaiting() == 1; }, 10s);
+    }
+    FetchResult result = SmallSnapshot(4);
+    result.snapshot.connections.by_route = proxy_client::NamedValues<double>{{"a", 3}, {"b", 1}};
+    return result;
+  };
+  CollectorOptions options;
+  options.timeout = 10s;
+  // A fixed clock: smartproxy_snapshot_age_seconds is the same in every rendering.
+  const auto now = std::chrono::system_clock::time_point(std::chrono::milliseconds(1764043260000));
+  Collector collector(fetcher, options, [now] { return now; });
+  collector_ptr = &collector;
+  exporter::collector::ScrapeText first, second;
+  std::thread other([&] { second = collector.Scrape(10s); });
+  first = collector.Scrape(10s);
+  other.join();
+  REQUIRE(first.snapshot != nullptr);
+  CHECK(first.snapshot == second.snapshot);  // the same rendering, not an equal copy
+  CHECK(calls == 1);
+
+  // The shared part is exactly the conversion of the fetched snapshot, between `up` and the
+  // exporter's own metrics.
+  FetchResult fetched = SmallSnapshot(4);
+  fetched.snapshot.connections.by_route = proxy_client::NamedValues<double>{{"a", 3}, {"b", 1}};
+  const auto converted = test_support::Convert(fetched.snapshot, options.metrics, now);
+  CHECK(std::string(first.snapshot->view()) == converted.text);
+  CHECK(first.head == "# HELP smartproxy_up 1 when this scrape's snapshot was fetched from the proxy "
+                      "and parsed, else 0.\n# TYPE smartproxy_up gauge\nsmartproxy_up 1\n");
+  CHECK(first.tail.starts_with("# HELP smartproxy_exporter_build_info "));
+  const auto scraped = test_support::ParseExposition(collector.Scrape(10s).Joined());
+  CHECK(test_support::SampleValue(scraped, "smartproxy_route_connections_active{route=\"a\"}") == 3);
+}
+
+TEST_CASE("Scrape renders into the buffer of a snapshot text no scrape holds any more") {
+  // A fixed clock: smartproxy_snapshot_age_seconds is the same in every rendering.
+  const auto now = std::chrono::system_clock::time_point(std::chrono::milliseconds(1764043260000));
+  Collector collector([](const FetchRequest&) -> FetchOutcome { return SmallSnapshot(3); },
+                      CollectorOptions{}, [now] { return now; });
+  collector.Scrape(2s);  // sizes the next rendering's buffer from this one's text
+  exporter::collector::ScrapeText held = collector.Scrape(2s);
+  REQUIRE(held.snapshot != nullptr);
+  const char* const buffer = held.snapshot->view().data();
+  const std::string expected(held.snapshot->view());
+
+  // Held by a scrape still sending it: the next rendering gets a buffer of its own.
+  const exporter::collector::ScrapeText concurrent = collector.Scrape(2s);
+  REQUIRE(concurrent.snapshot != nullptr);
+  CHECK(concurrent.snapshot->view().data() != buffer);
+  CHECK(held.snapshot->view() == expected);
+
+  held = {};
+  const exporter::collector::ScrapeText next = collector.Scrape(2s);
+  REQUIRE(next.snapshot != nullptr);
+  CHECK(next.snapshot->view().data() == buffer);
+  CHECK(next.snapshot->view() == expected);
+}
+
+TEST_CASE("Concurrent scrapes never see their snapshot text reused while they hold it") {
+  std::atomic<int> fetches{0};
+  Collector collector([&](const FetchRequest&) -> FetchOutcome { return SmallSnapshot(++fetches); },
+                      CollectorOptions{});
+  std::vector<std::thread> scrapers;
+  std::atomic<int> corrupted{0};
+  for (int i = 0; i < 4; ++i) {
+    scrapers.emplace_back([&, i] {
+      std::vector<std::pair<exporter::collector::ScrapeText, std::string>> held;
+      for (int n = 0; n < 50; ++n) {
+        exporter::collector::ScrapeText text = collector.Scrape(2s);
+        if (text.snapshot == nullptr) continue;
+        std::string copy(text.snapshot->view());
+        held.emplace_back(std::move(text), std::move(copy));
+        // Each thread lets go of its texts at its own pace, so buffers return to the pool
+        // while other scrapes render.
+        if (held.size() > static_cast<std::size_t>(i)) {
+          for (const auto& [kept, expected] : held) corrupted += kept.snapshot->view() != expected;
+          held.clear();
+        }
+      }
+      for (const auto& [kept, expected] : held) corrupted += kept.snapshot->view() != expected;
+    });
+  }
+  for (auto& scraper : scrapers) scraper.join();
+  CHECK(corrupted == 0);
+  CHECK(fetches > 0);
+}
