@@ -6,7 +6,8 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git curl ca-certificates patch
   prometheus-cpp-dev libcurl4-openssl-dev libsimdjson-dev libyaml-cpp-dev
-  zlib1g-dev doctest-dev libbenchmark-dev
+  zlib1g-dev libisal-dev doctest-dev libbenchmark-dev
+  libdeflate-dev      # compared with ISA-L and zlib in bench/compression_bench.cc
   dpkg-dev libssl-dev libcrypt-dev   # civetweb rebuilt from Debian's source (scripts/build-civetweb.sh); bcrypt
   openssl             # the tests make their own CA and certificates
   clang libclang-rt-14-dev      # libFuzzer and its sanitizer runtimes (scripts/fuzz.sh)

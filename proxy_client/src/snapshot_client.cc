@@ -167,6 +167,10 @@ Expected<FetchResult, FetchError> SnapshotClient::Fetch(const FetchRequest& requ
                    static_cast<long>(request.deadline.count()));
   impl.body.clear();
   impl.too_large = false;
+  // Room for a body like the last one, so that receiving it does not copy it while doubling.
+  if (impl.body.capacity() < impl.last_good_body_bytes) {
+    impl.body.reserve(impl.last_good_body_bytes + impl.last_good_body_bytes / 8);
+  }
   // Keep the buffer's capacity for the next scrape, but never the memory of one huge or
   // hostile body: whatever this fetch returns, release a buffer far beyond the usual size.
   struct ReleaseOversizedBuffer {

@@ -33,10 +33,9 @@ std::string FormatNetwork(int family, const void* address, unsigned prefix) {
 }
 
 // The entry under which `ip` is counted (no copy when the label value is `ip` itself).
-SeriesFolder::EntryId FindIp(SeriesFolder* folder, std::string_view ip, const IpOptions& options) {
-  if (options.anonymize == IpAnonymization::kNone) {
-    return IsValidUtf8(ip) ? folder->FindView(ip) : folder->FindCopy(ToValidUtf8(ip));
-  }
+SeriesFolder::EntryId FindIp(SeriesFolder* folder, std::string_view ip, bool unique,
+                             const IpOptions& options) {
+  if (options.anonymize == IpAnonymization::kNone) return FindRawName(folder, ip, unique);
   std::optional<std::string> network = IpNetwork(ip, options.ipv4_prefix, options.ipv6_prefix);
   return network ? folder->FindCopy(std::move(*network)) : folder->FindView(kInvalidIpLabelValue);
 }
@@ -122,7 +121,9 @@ FoldedSeries AggregateIps(const proxy_client::Snapshot& snapshot, const IpOption
   SeriesFolder folder(by_ip ? by_ip->size() : 0);
   AddConnectionsAndThroughput(
       &folder, by_ip ? &*by_ip : nullptr, throughput_by_ip,
-      [&](SeriesFolder* f, std::string_view ip) { return FindIp(f, ip, options); });
+      [&](SeriesFolder* f, std::string_view ip, bool unique) {
+        return FindIp(f, ip, unique, options);
+      });
   FoldOptions fold;
   fold.keep = options.top;
   fold.keep_without_connections = false;

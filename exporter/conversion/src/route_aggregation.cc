@@ -11,10 +11,7 @@ FoldedSeries AggregateRoutes(const proxy_client::Snapshot& snapshot, const Route
                                         : nullptr;
   SeriesFolder folder(by_route ? by_route->size() : 0);
   AddConnectionsAndThroughput(&folder, by_route ? &*by_route : nullptr, throughput_by_route,
-                              [](SeriesFolder* f, std::string_view route) {
-                                return IsValidUtf8(route) ? f->FindView(route)
-                                                          : f->FindCopy(ToValidUtf8(route));
-                              });
+                              &FindRawName);
   FoldOptions fold;
   fold.keep = options.max;
   fold.keep_without_connections = true;

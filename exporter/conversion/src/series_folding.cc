@@ -6,6 +6,7 @@
 #include <limits>
 #include <utility>
 
+#include "exporter/conversion/label_value.h"
 #include "proxy_client/name_hash.h"
 
 namespace exporter::conversion {
@@ -30,41 +31,48 @@ void AddInto(const From& from, SeriesEntry* to) {
 
 }  // namespace
 
-SeriesFolder::SeriesFolder(std::size_t expected_entries) {
-  entries_.reserve(expected_entries);
-  hashes_.reserve(expected_entries);
-  slots_.assign(SlotCountFor(expected_entries), 0);
+SeriesFolder::SeriesFolder(std::size_t expected_entries) { entries_.reserve(expected_entries); }
+
+// Puts the indexed entry `index` (its hash in hashes_) into a slot; the table has room.
+void SeriesFolder::Insert(std::uint32_t index) {
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t slot = hashes_[index] & mask;
+  while (slots_[slot] != 0) slot = (slot + 1) & mask;
+  slots_[slot] = index + 1;
 }
 
 void SeriesFolder::Grow() {
-  slots_.assign(slots_.size() * 2, 0);
-  const std::size_t mask = slots_.size() - 1;
-  for (std::size_t i = 0; i < entries_.size(); ++i) {
-    std::size_t slot = hashes_[i] & mask;
-    while (slots_[slot] != 0) slot = (slot + 1) & mask;
-    slots_[slot] = static_cast<std::uint32_t>(i + 1);
-  }
+  slots_.assign(slots_.empty() ? SlotCountFor(entries_.capacity()) : slots_.size() * 2, 0);
+  for (std::uint32_t i = 0; i < hashes_.size(); ++i) Insert(i);
 }
 
 SeriesFolder::EntryId SeriesFolder::Find(std::string_view name, std::string* owned) {
+  if (all_unique_) {
+    // The first lookup: index the entries appended without one.
+    all_unique_ = false;
+    hashes_.reserve(entries_.capacity());
+    for (const SeriesEntry& entry : entries_) hashes_.push_back(proxy_client::HashName(entry.name));
+    while (slots_.size() < 2 * (entries_.size() + 1)) Grow();
+    for (std::uint32_t i = 0; i < hashes_.size(); ++i) Insert(i);
+  }
   const std::uint64_t hash = proxy_client::HashName(name);
-  std::size_t mask = slots_.size() - 1;
-  std::size_t slot = hash & mask;
-  while (slots_[slot] != 0) {
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t slot = hash & mask; slots_[slot] != 0; slot = (slot + 1) & mask) {
     const std::uint32_t index = slots_[slot] - 1;
     if (hashes_[index] == hash && entries_[index].name == name) return index;
-    slot = (slot + 1) & mask;
   }
-  if (2 * (entries_.size() + 1) > slots_.size()) {
-    Grow();
-    mask = slots_.size() - 1;
-    slot = hash & mask;
-    while (slots_[slot] != 0) slot = (slot + 1) & mask;
-  }
+  if (2 * (entries_.size() + 1) > slots_.size()) Grow();
   if (owned != nullptr) name = owned_names_.emplace_back(std::move(*owned));
   const auto index = static_cast<EntryId>(entries_.size());
-  slots_[slot] = index + 1;
   hashes_.push_back(hash);
+  entries_.push_back(SeriesEntry{name, {}, {}});
+  Insert(index);
+  return index;
+}
+
+SeriesFolder::EntryId SeriesFolder::FindViewOfUniqueName(std::string_view name) {
+  if (!all_unique_) return Find(name, nullptr);
+  const auto index = static_cast<EntryId>(entries_.size());
   entries_.push_back(SeriesEntry{name, {}, {}});
   return index;
 }
@@ -149,6 +157,11 @@ FoldedSeries SeriesFolder::Fold(const FoldOptions& options) && {
   }
   if (result.folded > 0 || options.always_other || real_other) result.other = other;
   return result;
+}
+
+SeriesFolder::EntryId FindRawName(SeriesFolder* folder, std::string_view raw, bool unique) {
+  if (!IsValidUtf8(raw)) return folder->FindCopy(ToValidUtf8(raw));
+  return unique ? folder->FindViewOfUniqueName(raw) : folder->FindView(raw);
 }
 
 }  // namespace exporter::conversion

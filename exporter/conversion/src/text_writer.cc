@@ -35,11 +35,41 @@ char* WriteDouble(char* out, double value) {
   return std::to_chars(out, out + kMaxNumberBytes, value, std::chars_format::general, 16).ptr;
 }
 
+// True when a byte of `word` equals `byte` (the classic SWAR zero-byte test on word ^ byte).
+constexpr bool HasByte(std::uint64_t word, unsigned char byte) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+  const std::uint64_t x = word ^ (kOnes * byte);
+  return ((x - kOnes) & ~x & kHighs) != 0;
+}
+
+// Whether `text` holds a byte that must be escaped, eight bytes at a time: most label values
+// (IPs, route names) have none and are then copied whole.
+template <bool kEscapeQuote>
+bool NeedsEscaping(std::string_view text) {
+  const auto special = [](std::uint64_t word) {
+    return HasByte(word, '\\') || HasByte(word, '\n') || (kEscapeQuote && HasByte(word, '"'));
+  };
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, text.data() + i, 8);
+    if (special(word)) return true;
+  }
+  if (i < text.size()) {
+    std::uint64_t word = 0;  // zero bytes are never special
+    std::memcpy(&word, text.data() + i, text.size() - i);
+    if (special(word)) return true;
+  }
+  return false;
+}
+
 // Label values escape `\`, `"` and newline; HELP text escapes `\` and newline only
 // (https://prometheus.io/docs/instrumenting/exposition_formats/#comments-help-text-and-type-information).
 // `out` has room for twice the text.
 template <bool kEscapeQuote>
 char* WriteEscaped(char* out, std::string_view text) {
+  if (!NeedsEscaping<kEscapeQuote>(text)) return WriteBytes(out, text);
   for (const char c : text) {
     if (c == '\\' || c == '\n' || (kEscapeQuote && c == '"')) {
       *out++ = '\\';

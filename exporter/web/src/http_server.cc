@@ -144,16 +144,30 @@ struct HttpServer::State {
     return entry;
   }
 
-  // The scrape's body as one gzip member: its own head and tail deflated now, the snapshot's
-  // deflated bytes shared. nullopt when compression failed.
-  std::optional<std::string> GzipBody(const ScrapeText& text) {
-    const std::optional<DeflateSegment> head = DeflateSegmentOf(text.head);
-    const std::optional<DeflateSegment> tail = DeflateSegmentOf(text.tail);
-    if (!head || !tail) return std::nullopt;
-    if (!text.snapshot) return GzipMember({&*head, &*tail});
-    const std::shared_ptr<const SnapshotDeflate> snapshot = DeflatedSnapshot(text.snapshot);
-    if (!snapshot->segment) return std::nullopt;
-    return GzipMember({&*head, &*snapshot->segment, &*tail});
+  // The scrape's body as one gzip member, in pieces to send as they are: the gzip header, the
+  // scrape's own head and tail deflated now, the snapshot's deflated bytes shared (never
+  // copied), the trailer. False when compression failed.
+  struct GzipPieces {
+    std::optional<DeflateSegment> head, tail;
+    std::shared_ptr<const SnapshotDeflate> snapshot;
+    std::string trailer;
+    std::vector<std::string_view> parts;
+  };
+  bool GzipBody(const ScrapeText& text, GzipPieces* out) {
+    out->head = DeflateSegmentOf(text.head);
+    out->tail = DeflateSegmentOf(text.tail);
+    if (!out->head || !out->tail) return false;
+    const DeflateSegment* snapshot = nullptr;
+    if (text.snapshot) {
+      out->snapshot = DeflatedSnapshot(text.snapshot);
+      if (!out->snapshot->segment) return false;
+      snapshot = &*out->snapshot->segment;
+    }
+    out->trailer = GzipTrailer({&*out->head, snapshot, &*out->tail});
+    out->parts = {GzipHeader(), out->head->bytes,
+                  snapshot != nullptr ? std::string_view(snapshot->bytes) : std::string_view(),
+                  out->tail->bytes, out->trailer};
+    return true;
   }
 
   std::shared_ptr<const WebSecurity> CurrentSecurity() const {
@@ -188,11 +202,14 @@ struct HttpServer::State {
     // The parts go out as they are: the shared snapshot text is never copied per scrape.
     const std::vector<std::string_view> parts = {text.head, text.snapshot_view(), text.tail};
 
+    // The body differs by Accept-Encoding: caches must not serve one client's to another.
+    headers.emplace_back("Vary", "Accept-Encoding");
     const char* accept_encoding = mg_get_header(conn, "Accept-Encoding");
     if (accept_encoding != nullptr && AcceptsGzip(accept_encoding)) {
-      if (auto compressed = GzipBody(text)) {
+      GzipPieces gzip;
+      if (GzipBody(text, &gzip)) {
         headers.emplace_back("Content-Encoding", "gzip");
-        SendResponse(conn, 200, kMetricsContentType, *compressed, head, headers);
+        SendResponseParts(conn, 200, kMetricsContentType, gzip.parts, head, headers);
         return;
       }
     }

@@ -53,6 +53,10 @@ class SeriesFolder {
   // must outlive the folder and its FoldedSeries; FindCopy stores a copy.
   EntryId FindView(std::string_view name);
   EntryId FindCopy(std::string name);
+  // As FindView, for a name that no earlier call gave (the names of one parsed map are
+  // unique): while every entry came this way, it is appended without hashing or a lookup, and
+  // the lookup table is built only if a Find* call needs it.
+  EntryId FindViewOfUniqueName(std::string_view name);
 
   void AddConnections(EntryId id, double connections);
   void AddThroughput(EntryId id, proxy_client::InOut throughput);
@@ -62,17 +66,25 @@ class SeriesFolder {
 
  private:
   EntryId Find(std::string_view name, std::string* owned);
+  void Insert(std::uint32_t index);
   void Grow();
 
   std::vector<SeriesEntry> entries_;
-  std::vector<std::uint64_t> hashes_;    // per entry
+  std::vector<std::uint64_t> hashes_;    // per indexed entry
   std::vector<std::uint32_t> slots_;     // open addressing: entry index + 1, 0 = empty
+  bool all_unique_ = true;               // every entry came from FindViewOfUniqueName
   std::deque<std::string> owned_names_;  // stable addresses for FindCopy
 };
 
+// The entry of a raw name from the proxy: invalid UTF-8 repaired (a copy), a valid name viewed;
+// `unique` as for SeriesFolder::FindViewOfUniqueName.
+SeriesFolder::EntryId FindRawName(SeriesFolder* folder, std::string_view raw, bool unique);
+
 // Adds the per-name connections and throughput of a snapshot to `folder`; `find(folder, raw
-// name)` returns the entry of a raw name. A throughput entry at the same position and with the
-// same raw name as a connections entry (the usual case) reuses its entry without a lookup.
+// name, unique)` returns the entry of a raw name, `unique` telling that no earlier call gave
+// the same raw name (true for the connections map, whose names the parser made unique). A
+// throughput entry at the same position and with the same raw name as a connections entry
+// (the usual case) reuses its entry without a lookup.
 template <typename Find>
 void AddConnectionsAndThroughput(SeriesFolder* folder,
                                  const proxy_client::NamedValues<double>* connections,
@@ -82,7 +94,7 @@ void AddConnectionsAndThroughput(SeriesFolder* folder,
   if (connections != nullptr) {
     ids.reserve(connections->size());
     for (const auto& [name, value] : *connections) {
-      ids.push_back(find(folder, name));
+      ids.push_back(find(folder, name, true));
       folder->AddConnections(ids.back(), value);
     }
   }
@@ -90,7 +102,7 @@ void AddConnectionsAndThroughput(SeriesFolder* folder,
     for (std::size_t i = 0; i < throughput->size(); ++i) {
       const auto& [name, value] = (*throughput)[i];
       const bool same = i < ids.size() && (*connections)[i].first == name;
-      folder->AddThroughput(same ? ids[i] : find(folder, name), value);
+      folder->AddThroughput(same ? ids[i] : find(folder, name, false), value);
     }
   }
 }

@@ -3,24 +3,49 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
+// gzip for /metrics, built so that the big shared part of a body is compressed once per fetch:
+// each part is deflated on its own into a DeflateSegment, and a scrape's response is one gzip
+// member (RFC 1952) framed around the segments of its parts, the shared one included unchanged.
 namespace exporter::web {
 
-// True when an Accept-Encoding header value admits gzip (a "gzip" or "*" coding whose q is not 0).
+// True when an Accept-Encoding header value admits gzip: a "gzip" or "*" coding (ASCII case
+// insensitive) whose q is not 0 (RFC 9110 12.5.3).
 bool AcceptsGzip(std::string_view accept_encoding);
 
-// Raw deflate of `text` with a fresh dictionary, ended byte-aligned and not final, so that it
-// can be placed between other segments of one gzip member; with the CRC-32 and size of `text`.
+// Raw deflate (RFC 1951) of a text with a fresh dictionary, ended byte-aligned by a flush and
+// without a final block, so that it can sit between other segments of one gzip member; with the
+// CRC-32 and size in bytes of the text. Immutable once built: share it across threads.
 struct DeflateSegment {
   std::string bytes;
   std::uint32_t crc32 = 0;
   std::uint64_t size = 0;
 };
+
+// The segment of `text` (an empty text gives empty bytes). ~1 ms of CPU per MB of exposition
+// text, compressed ~7:1 (ISA-L level 1; level 0 below 4 KiB). Pure and thread-safe; never throws
+// except std::bad_alloc; nullopt if ISA-L reports an error or `text` is 4 GiB or more.
 std::optional<DeflateSegment> DeflateSegmentOf(std::string_view text);
 
-// One gzip member (RFC 1952) whose content is the segments' texts in order.
-std::string GzipMember(std::initializer_list<const DeflateSegment*> segments);
+// The 10 bytes every member starts with: no name, no timestamp, "fastest" compression.
+std::string_view GzipHeader();
+
+// The 10 bytes that close a member made of `segments` (in order; null entries are skipped): a
+// final empty deflate block, then the CRC-32 and the size mod 2^32 of their texts together.
+std::string GzipTrailer(std::span<const DeflateSegment* const> segments);
+inline std::string GzipTrailer(std::initializer_list<const DeflateSegment*> segments) {
+  return GzipTrailer(std::span<const DeflateSegment* const>(segments.begin(), segments.size()));
+}
+
+// One complete gzip member: GzipHeader(), each segment's bytes in order, GzipTrailer(). Null
+// entries are skipped, so an absent part can be passed as nullptr. This copies every segment;
+// to send the shared one without a copy, send those same pieces as a list of buffers.
+std::string GzipMember(std::span<const DeflateSegment* const> segments);
+inline std::string GzipMember(std::initializer_list<const DeflateSegment*> segments) {
+  return GzipMember(std::span<const DeflateSegment* const>(segments.begin(), segments.size()));
+}
 
 }  // namespace exporter::web
