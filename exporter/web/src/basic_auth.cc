@@ -35,8 +35,9 @@ std::optional<std::string> DecodeBase64(std::string_view text) {
       v[static_cast<std::size_t>(k)] = value_of(text[i + static_cast<std::size_t>(k)]);
       if (v[static_cast<std::size_t>(k)] < 0) return std::nullopt;
     }
-    const unsigned bits = (static_cast<unsigned>(v[0]) << 18) | (static_cast<unsigned>(v[1]) << 12) |
-                          (static_cast<unsigned>(v[2]) << 6) | static_cast<unsigned>(v[3]);
+    const unsigned bits = (static_cast<unsigned>(v[0]) << 18) |
+                          (static_cast<unsigned>(v[1]) << 12) | (static_cast<unsigned>(v[2]) << 6) |
+                          static_cast<unsigned>(v[3]);
     out.push_back(static_cast<char>((bits >> 16) & 0xff));
     if (padding < 2) out.push_back(static_cast<char>((bits >> 8) & 0xff));
     if (padding < 1) out.push_back(static_cast<char>(bits & 0xff));
@@ -102,7 +103,8 @@ BasicAuthenticator::BasicAuthenticator(std::vector<config::BasicAuthUser> users)
 bool BasicAuthenticator::Bcrypt(std::string_view password, const std::string& hash) const {
   const std::string password_text(password);
   const auto data = std::make_unique<crypt_data>();
-  const char* result = crypt_rn(password_text.c_str(), hash.c_str(), data.get(), sizeof(crypt_data));
+  const char* result =
+      crypt_rn(password_text.c_str(), hash.c_str(), data.get(), sizeof(crypt_data));
   const bool match = result != nullptr && std::string_view(result).size() == hash.size() &&
                      CRYPTO_memcmp(result, hash.data(), hash.size()) == 0;
   OPENSSL_cleanse(data.get(), sizeof(crypt_data));

@@ -114,6 +114,33 @@ std::optional<DeflateSegment> DeflateSegmentOf(std::string_view text) {
   return segment;
 }
 
+bool InflateSegment(const DeflateSegment& segment, std::size_t piece_bytes,
+                    const std::function<bool(std::string_view)>& write) {
+  if (segment.bytes.size() >= std::numeric_limits<std::uint32_t>::max()) return false;
+  // 40 KB of state: on the heap, as for deflate.
+  const auto state = std::make_unique_for_overwrite<inflate_state>();
+  isal_inflate_init(state.get());
+  state->crc_flag = ISAL_DEFLATE;  // raw deflate: the segment has no header of its own
+  state->next_in = reinterpret_cast<std::uint8_t*>(const_cast<char*>(segment.bytes.data()));
+  state->avail_in = static_cast<std::uint32_t>(segment.bytes.size());
+  piece_bytes = std::clamp<std::size_t>(piece_bytes, 4096, std::uint32_t{1} << 30);
+  const auto piece = std::make_unique_for_overwrite<char[]>(piece_bytes);
+  std::uint64_t produced = 0;
+  while (produced < segment.size) {
+    state->next_out = reinterpret_cast<std::uint8_t*>(piece.get());
+    state->avail_out =
+        static_cast<std::uint32_t>(std::min<std::uint64_t>(piece_bytes, segment.size - produced));
+    const std::uint32_t room = state->avail_out;
+    if (isal_inflate(state.get()) != ISAL_DECOMP_OK) return false;
+    const std::uint32_t written = room - state->avail_out;
+    // No progress: the input ended before `size` bytes came out.
+    if (written == 0) return false;
+    produced += written;
+    if (!write(std::string_view(piece.get(), written))) return false;
+  }
+  return true;
+}
+
 std::string_view GzipHeader() {
   // RFC 1952 2.3: ID1 ID2, CM=8 (deflate), FLG=0, MTIME=0 (none), XFL=4 (fastest), OS=3 (Unix).
   return {"\x1f\x8b\x08\x00\x00\x00\x00\x00\x04\x03", 10};

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -57,13 +58,10 @@ std::string CivetListeningPorts(const std::string& listen_address) {
 
 using Headers = std::vector<std::pair<std::string_view, std::string_view>>;
 
-// Sends a response whose body is the concatenation of `body_parts`, with `headers` (the web
-// config's headers and any the response needs) after Content-Type and Content-Length.
-void SendResponseParts(mg_connection* conn, int status, std::string_view content_type,
-                       const std::vector<std::string_view>& body_parts, bool head,
-                       const Headers& headers) {
-  std::size_t body_size = 0;
-  for (const auto part : body_parts) body_size += part.size();
+// Sends the status line and headers of a response with a body of `body_size` bytes: `headers`
+// (the web config's and any the response needs) after Content-Type and Content-Length.
+void SendHeaders(mg_connection* conn, int status, std::string_view content_type,
+                 std::size_t body_size, const Headers& headers) {
   mg_response_header_start(conn, status);
   mg_response_header_add(conn, "Content-Type", content_type.data(),
                          static_cast<int>(content_type.size()));
@@ -74,9 +72,23 @@ void SendResponseParts(mg_connection* conn, int status, std::string_view content
                            static_cast<int>(value.size()));
   }
   mg_response_header_send(conn);
+}
+
+// False once the client is gone.
+bool Write(mg_connection* conn, std::string_view bytes) {
+  return bytes.empty() || mg_write(conn, bytes.data(), bytes.size()) >= 0;
+}
+
+// Sends a response whose body is the concatenation of `body_parts`.
+void SendResponseParts(mg_connection* conn, int status, std::string_view content_type,
+                       const std::vector<std::string_view>& body_parts, bool head,
+                       const Headers& headers) {
+  std::size_t body_size = 0;
+  for (const auto part : body_parts) body_size += part.size();
+  SendHeaders(conn, status, content_type, body_size, headers);
   if (head) return;
   for (const auto part : body_parts) {
-    if (!part.empty() && mg_write(conn, part.data(), part.size()) < 0) return;  // client gone
+    if (!Write(conn, part)) return;
   }
 }
 
@@ -95,6 +107,16 @@ Headers ConfiguredHeaders(const WebSecurity& security) {
   for (const auto& [name, value] : security.headers) headers.emplace_back(name, value);
   return headers;
 }
+
+// An identity response holds its snapshot text while it is sent: with slow clients, one text
+// per client (24 MB at 300k series). At most this many distinct large texts are held so; an
+// identity response beyond it is sent from the text's compressed copy (about 1/7 of the
+// text), decompressed as it goes, and does not hold the text (docs/architecture.md, memory).
+constexpr std::size_t kMaxHeldTexts = 2;
+// Smaller texts are always sent as they are: holding them costs nothing worth bounding.
+constexpr std::size_t kHeldTextMinBytes = 1 << 20;
+// The pieces an identity response is decompressed into.
+constexpr std::size_t kInflatePieceBytes = 256 * 1024;
 
 // Replaces civetweb's SNI callback, which switches each connection to the SSL_CTX of the
 // matching domain and so would drop the certificate set by OnClientHello. There is one domain.
@@ -170,6 +192,49 @@ struct HttpServer::State {
     return true;
   }
 
+  // The large snapshot texts held by identity responses in progress, with their counts.
+  std::mutex held_mutex;
+  std::map<const TextBuffer*, unsigned> held_texts;  // guarded by held_mutex
+
+  // Holds `text` for one identity response if it is already held or fewer than kMaxHeldTexts
+  // are; a text held here cannot return to the collector's pool, so the address stays its own.
+  bool HoldText(const TextBuffer* text) {
+    std::lock_guard lock(held_mutex);
+    const auto held = held_texts.find(text);
+    if (held != held_texts.end()) {
+      ++held->second;
+      return true;
+    }
+    if (held_texts.size() >= kMaxHeldTexts) return false;
+    held_texts.emplace(text, 1);
+    return true;
+  }
+  void ReleaseText(const TextBuffer* text) {
+    std::lock_guard lock(held_mutex);
+    const auto held = held_texts.find(text);
+    if (held != held_texts.end() && --held->second == 0) held_texts.erase(held);
+  }
+
+  // An identity response sent from the compressed copy of its snapshot text; the text is let
+  // go before the first byte is sent. False (nothing sent) when compression failed.
+  bool SendFromCompressedCopy(mg_connection* conn, bool head, ScrapeText* text,
+                              const Headers& headers) {
+    const std::shared_ptr<const SnapshotDeflate> copy = DeflatedSnapshot(text->snapshot);
+    if (!copy->segment) return false;
+    text->snapshot.reset();
+    const DeflateSegment& segment = *copy->segment;
+    SendHeaders(conn, 200, kMetricsContentType,
+                text->head.size() + static_cast<std::size_t>(segment.size) + text->tail.size(),
+                headers);
+    if (head || !Write(conn, text->head)) return true;
+    if (!InflateSegment(segment, kInflatePieceBytes,
+                        [&](std::string_view piece) { return Write(conn, piece); })) {
+      return true;  // client gone (the segment is our own and inflates)
+    }
+    Write(conn, text->tail);
+    return true;
+  }
+
   std::shared_ptr<const WebSecurity> CurrentSecurity() const {
     std::lock_guard lock(security_mutex);
     return security;
@@ -198,9 +263,7 @@ struct HttpServer::State {
     const char* timeout_header = mg_get_header(conn, "X-Prometheus-Scrape-Timeout-Seconds");
     const auto deadline = ScrapeDeadline(timeout_header != nullptr ? timeout_header : "",
                                          std::chrono::milliseconds::max());
-    const ScrapeText text = collector.Scrape(deadline);
-    // The parts go out as they are: the shared snapshot text is never copied per scrape.
-    const std::vector<std::string_view> parts = {text.head, text.snapshot_view(), text.tail};
+    ScrapeText text = collector.Scrape(deadline);
 
     // The body differs by Accept-Encoding: caches must not serve one client's to another.
     headers.emplace_back("Vary", "Accept-Encoding");
@@ -208,12 +271,30 @@ struct HttpServer::State {
     if (accept_encoding != nullptr && AcceptsGzip(accept_encoding)) {
       GzipPieces gzip;
       if (GzipBody(text, &gzip)) {
+        text.snapshot.reset();  // a gzip response holds the compressed copy only
         headers.emplace_back("Content-Encoding", "gzip");
         SendResponseParts(conn, 200, kMetricsContentType, gzip.parts, head, headers);
         return;
       }
     }
-    SendResponseParts(conn, 200, kMetricsContentType, parts, head, headers);
+    const TextBuffer* held = nullptr;
+    if (text.snapshot && text.snapshot->size() >= kHeldTextMinBytes) {
+      if (HoldText(text.snapshot.get())) {
+        held = text.snapshot.get();
+      } else if (SendFromCompressedCopy(conn, head, &text, headers)) {
+        return;
+      }
+    }
+    struct Held {
+      State& state;
+      const TextBuffer* text;
+      ~Held() {
+        if (text != nullptr) state.ReleaseText(text);
+      }
+    } release_held{*this, held};
+    // The parts go out as they are: the shared snapshot text is never copied per scrape.
+    SendResponseParts(conn, 200, kMetricsContentType,
+                      {text.head, text.snapshot_view(), text.tail}, head, headers);
   }
 
   void Handle(mg_connection* conn) {

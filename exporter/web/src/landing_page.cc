@@ -30,12 +30,23 @@ std::string HtmlEscape(std::string_view text) {
   out.reserve(text.size());
   for (const char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -45,13 +56,15 @@ std::string LandingPage(std::string_view telemetry_path, std::string_view proxy_
                         const collector::SnapshotStatus& status) {
   const std::string path = HtmlEscape(telemetry_path);
   std::string html;
-  html += "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\">"
-          "<title>SmartProxy Exporter</title></head>\n<body>\n<h1>SmartProxy Exporter</h1>\n";
+  html +=
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\">"
+      "<title>SmartProxy Exporter</title></head>\n<body>\n<h1>SmartProxy Exporter</h1>\n";
   html += "<p>Version " + HtmlEscape(collector::BuildVersion()) + " (revision " +
           HtmlEscape(collector::BuildRevision()) + ")</p>\n";
   html += "<ul>\n<li>Proxy socket: <code>" + HtmlEscape(proxy_socket) + "</code></li>\n";
   html += "<li>Last snapshot: " + HtmlEscape(StatusText(status)) + "</li>\n</ul>\n";
-  html += "<p><a href=\"" + path + "\">Metrics</a> · <a href=\"/-/healthy\">Health</a> · "
+  html += "<p><a href=\"" + path +
+          "\">Metrics</a> · <a href=\"/-/healthy\">Health</a> · "
           "<a href=\"/-/ready\">Readiness</a></p>\n</body>\n</html>\n";
   return html;
 }

@@ -45,7 +45,7 @@ std::string OpenSslErrors() {
                        std::string_view problem) {
   ERR_clear_error();
   throw config::ConfigError(source + ": tls_server_config." + std::string(key) + ": " +
-                    config::QuoteForMessage(file) + ": " + std::string(problem));
+                            config::QuoteForMessage(file) + ": " + std::string(problem));
 }
 
 BioPtr OpenFile(const std::string& source, std::string_view key, const std::string& path) {
@@ -169,7 +169,7 @@ std::shared_ptr<const TlsContext> TlsContext::Load(const config::TlsServerConfig
       scratch_ctx ? SSL_new(scratch_ctx.get()) : nullptr);
   if (!scratch || !context->ApplyTo(scratch.get())) {
     throw config::ConfigError(source + ": tls_server_config: OpenSSL refused the settings (" +
-                      OpenSslErrors() + ")");
+                              OpenSslErrors() + ")");
   }
   return context;
 }

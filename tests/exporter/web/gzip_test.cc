@@ -278,3 +278,43 @@ TEST_CASE("gzip -t accepts a spliced member and gzip -dc restores its text") {
 
 }  // namespace
 }  // namespace exporter::web
+
+namespace exporter::web {
+
+TEST_CASE("InflateSegment gives back the text in pieces of at most the piece size") {
+  for (const std::size_t size :
+       {std::size_t{1}, std::size_t{4095}, std::size_t{300000}, std::size_t{3} << 20}) {
+    CAPTURE(size);
+    const std::string text = MetricsText(size, size);
+    const auto segment = DeflateSegmentOf(text);
+    REQUIRE(segment.has_value());
+    std::string out;
+    std::size_t largest = 0;
+    CHECK(InflateSegment(*segment, 65536, [&](std::string_view piece) {
+      largest = std::max(largest, piece.size());
+      out.append(piece);
+      return true;
+    }));
+    CHECK(out == text);
+    CHECK(largest <= 65536);
+  }
+}
+
+TEST_CASE("InflateSegment stops when the writer does, and refuses a truncated segment") {
+  const std::string text = MetricsText(1 << 20, 7);
+  auto segment = DeflateSegmentOf(text);
+  REQUIRE(segment.has_value());
+  int pieces = 0;
+  CHECK_FALSE(InflateSegment(*segment, 4096, [&](std::string_view) { return ++pieces < 3; }));
+  CHECK(pieces == 3);
+  segment->bytes.resize(segment->bytes.size() / 2);
+  std::string out;
+  CHECK_FALSE(InflateSegment(*segment, 4096, [&](std::string_view piece) {
+    out.append(piece);
+    return true;
+  }));
+  CHECK(out.size() < text.size());
+  CHECK(text.starts_with(out));
+}
+
+}  // namespace exporter::web

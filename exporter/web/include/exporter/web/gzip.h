@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <span>
@@ -29,6 +31,13 @@ struct DeflateSegment {
 // text, compressed ~7:1 (ISA-L level 1; level 0 below 4 KiB). Pure and thread-safe; never throws
 // except std::bad_alloc; nullopt if ISA-L reports an error or `text` is 4 GiB or more.
 std::optional<DeflateSegment> DeflateSegmentOf(std::string_view text);
+
+// Decompresses `segment` into pieces of at most `piece_bytes`, handing each to `write` in
+// order; stops early, returning false, when `write` returns false. False too when the bytes
+// are not the deflate of `segment.size` bytes (never for DeflateSegmentOf's output). Serves
+// an identity response from the compressed copy, so that a slow client holds 1/7 of the text.
+bool InflateSegment(const DeflateSegment& segment, std::size_t piece_bytes,
+                    const std::function<bool(std::string_view)>& write);
 
 // The 10 bytes every member starts with: no name, no timestamp, "fastest" compression.
 std::string_view GzipHeader();

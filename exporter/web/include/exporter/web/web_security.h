@@ -5,18 +5,18 @@
 #include <utility>
 #include <vector>
 
+#include "exporter/config/web_config.h"
 #include "exporter/web/basic_auth.h"
 #include "exporter/web/tls_context.h"
-#include "exporter/config/web_config.h"
 
 // What a web config file turns into for the HTTP server: TLS material, the authenticator and
 // the response headers, built together so that a reload swaps all of them at once.
 namespace exporter::web {
 
 struct WebSecurity {
-  std::string source;                             // the web config file; empty: none
-  std::shared_ptr<const TlsContext> tls;          // null: plain HTTP
-  std::shared_ptr<const BasicAuthenticator> auth; // null: no authentication
+  std::string source;                                        // the web config file; empty: none
+  std::shared_ptr<const TlsContext> tls;                     // null: plain HTTP
+  std::shared_ptr<const BasicAuthenticator> auth;            // null: no authentication
   std::vector<std::pair<std::string, std::string>> headers;  // added to every response
 
   bool RequiresAuth() const { return auth != nullptr && auth->Enabled(); }
