@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "metric_family_sink.h"
 #include "exporter/conversion/snapshot_metrics.h"
 #include "exporter/conversion/text_buffer.h"
 #include "exporter/conversion/text_writer.h"
+#include "metric_family_sink.h"
 #include "proxy_client/snapshot.h"
 
 namespace {
@@ -109,8 +109,8 @@ void Sizes(benchmark::internal::Benchmark* bench) {
 }
 
 // The samples in prometheus-cpp's data model (the tests' oracle), built once per case.
-std::vector<prometheus::MetricFamily> Families(const proxy_client::Snapshot& snapshot,
-                                               const exporter::conversion::MetricsOptions& options) {
+std::vector<prometheus::MetricFamily> Families(
+    const proxy_client::Snapshot& snapshot, const exporter::conversion::MetricsOptions& options) {
   test_support::MetricFamilySink sink;
   exporter::conversion::WriteSnapshotMetrics(snapshot, options, kNow, &sink);
   return std::move(sink.families);
@@ -138,8 +138,8 @@ BENCHMARK(BM_Conversion_WriteText)->Apply(Sizes);
 
 // prometheus-cpp 1.0.1's serializer on families already built, for comparison.
 void BM_TextSerializer_Write(benchmark::State& state) {
-  const auto families = Families(Dataset(static_cast<std::size_t>(state.range(0))),
-                                 Options(state.range(1) != 0));
+  const auto families =
+      Families(Dataset(static_cast<std::size_t>(state.range(0))), Options(state.range(1) != 0));
   const prometheus::TextSerializer serializer;
   const std::size_t size = serializer.Serialize(families).size();
   for (auto _ : state) {

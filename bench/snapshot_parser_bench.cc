@@ -51,7 +51,11 @@ void BM_SnapshotParser_Parse(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * json.size()));
   state.counters["json_bytes"] = static_cast<double>(json.size());
 }
-BENCHMARK(BM_SnapshotParser_Parse)->Arg(10)->Arg(1000)->Arg(10000)->Arg(100000)
+BENCHMARK(BM_SnapshotParser_Parse)
+    ->Arg(10)
+    ->Arg(1000)
+    ->Arg(10000)
+    ->Arg(100000)
     ->Unit(benchmark::kMicrosecond);
 
 // The client's path: the body buffer is parsed where it is, without a copy.
@@ -69,7 +73,11 @@ void BM_SnapshotParser_ParseInPlace(benchmark::State& state) {
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * json.size()));
 }
-BENCHMARK(BM_SnapshotParser_ParseInPlace)->Arg(10)->Arg(1000)->Arg(10000)->Arg(100000)
+BENCHMARK(BM_SnapshotParser_ParseInPlace)
+    ->Arg(10)
+    ->Arg(1000)
+    ->Arg(10000)
+    ->Arg(100000)
     ->Unit(benchmark::kMicrosecond);
 
 // A full fetch over a real Unix socket from an in-process proxy-sim: HTTP, body and parse.
@@ -98,8 +106,13 @@ void BM_SnapshotClient_Fetch(benchmark::State& state) {
   server.Stop();
   std::filesystem::remove_all(dir);
 }
-BENCHMARK(BM_SnapshotClient_Fetch)->Arg(10)->Arg(1000)->Arg(10000)->Arg(100000)
-    ->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_SnapshotClient_Fetch)
+    ->Arg(10)
+    ->Arg(1000)
+    ->Arg(10000)
+    ->Arg(100000)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
 
 }  // namespace
 

@@ -1,4 +1,4 @@
-// smartproxy_exporter: wiring and signals only; every decision lives in the exporter library.
+// smartproxy_exporter: wiring and signals only; every decision lives in the exporter's libraries.
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
@@ -13,8 +13,8 @@
 #include "exporter/collector/build_info.h"
 #include "exporter/collector/collector.h"
 #include "exporter/config/config.h"
-#include "exporter/web/http_server.h"
 #include "exporter/log/log.h"
+#include "exporter/web/http_server.h"
 #include "exporter/web/web_security.h"
 
 namespace {
@@ -35,7 +35,8 @@ exporter::collector::SnapshotFetcher FetcherOf(const exporter::config::Config& c
 }
 
 exporter::web::HttpServerOptions ServerOptionsOf(
-    const exporter::config::Config& config, std::shared_ptr<const exporter::web::WebSecurity> security) {
+    const exporter::config::Config& config,
+    std::shared_ptr<const exporter::web::WebSecurity> security) {
   exporter::web::HttpServerOptions options;
   options.listen_address = config.web.listen_address;
   options.telemetry_path = config.web.telemetry_path;
@@ -56,7 +57,8 @@ void Reload(const exporter::config::CommandLine& command_line, exporter::config:
     next = exporter::config::ResolveConfig(command_line);
     security = exporter::web::LoadWebSecurity(next.web.config_file);
   } catch (const exporter::config::ConfigError& e) {
-    exporter::log::LogError("reload failed, keeping the previous configuration", {{"err", e.what()}});
+    exporter::log::LogError("reload failed, keeping the previous configuration",
+                            {{"err", e.what()}});
     return;
   }
   if (!server.UpdateSecurity(security)) {
@@ -81,10 +83,10 @@ void Reload(const exporter::config::CommandLine& command_line, exporter::config:
   next.web.config_file = web_config_file;
   current = next;
   exporter::log::LogInfo("configuration reloaded",
-                    {{"proxy_socket", current.proxy.socket},
-                     {"web_config_file", current.web.config_file},
-                     {"tls", security->tls ? "on" : "off"},
-                     {"basic_auth", security->RequiresAuth() ? "on" : "off"}});
+                         {{"proxy_socket", current.proxy.socket},
+                          {"web_config_file", current.web.config_file},
+                          {"tls", security->tls ? "on" : "off"},
+                          {"basic_auth", security->RequiresAuth() ? "on" : "off"}});
 }
 
 }  // namespace
@@ -138,13 +140,14 @@ int main(int argc, char** argv) {
   }
   exporter::log::ConfigureLogging(config.log.level, config.log.format);
   exporter::log::LogInfo("starting smartproxy_exporter",
-                    {{"version", std::string(exporter::collector::BuildVersion())},
-                     {"revision", std::string(exporter::collector::BuildRevision())}});
+                         {{"version", std::string(exporter::collector::BuildVersion())},
+                          {"revision", std::string(exporter::collector::BuildRevision())}});
 
   exporter::collector::Collector collector(FetcherOf(config), CollectorOptionsOf(config));
   std::unique_ptr<exporter::web::HttpServer> server;
   try {
-    server = std::make_unique<exporter::web::HttpServer>(ServerOptionsOf(config, security), collector);
+    server =
+        std::make_unique<exporter::web::HttpServer>(ServerOptionsOf(config, security), collector);
   } catch (const exporter::web::ListenError& e) {
     exporter::log::LogError("cannot start the web server", {{"err", e.what()}});
     return kExitFailure;
@@ -155,11 +158,11 @@ int main(int argc, char** argv) {
     ports += std::to_string(port);
   }
   exporter::log::LogInfo("listening", {{"address", config.web.listen_address},
-                                  {"port", ports},
-                                  {"telemetry_path", config.web.telemetry_path},
-                                  {"proxy_socket", config.proxy.socket},
-                                  {"tls", security->tls ? "on" : "off"},
-                                  {"basic_auth", security->RequiresAuth() ? "on" : "off"}});
+                                       {"port", ports},
+                                       {"telemetry_path", config.web.telemetry_path},
+                                       {"proxy_socket", config.proxy.socket},
+                                       {"tls", security->tls ? "on" : "off"},
+                                       {"basic_auth", security->RequiresAuth() ? "on" : "off"}});
 
   while (true) {
     int signal_number = 0;
@@ -168,7 +171,8 @@ int main(int argc, char** argv) {
       Reload(command_line, config, collector, *server);
       continue;
     }
-    exporter::log::LogInfo("shutting down", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    exporter::log::LogInfo("shutting down",
+                           {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
     // Stopping waits for scrapes in progress; each ends by its deadline. The watchdog bounds
     // the wait for anything else (an idle connection civetweb is still reading).
     std::thread([] {

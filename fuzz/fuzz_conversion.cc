@@ -2,8 +2,8 @@
 // TextWriter, then abort unless the text is valid exposition format (CheckTextFormat), and
 // unless prometheus-cpp's serializer, given the same samples (MetricFamilySink), writes exactly
 // the same bytes.
-#include <array>
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <climits>
 #include <cstddef>
@@ -68,8 +68,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   test_support::MetricFamilySink oracle;
   const exporter::conversion::AggregationCounts oracle_folded =
       exporter::conversion::WriteSnapshotMetrics(*snapshot, options, now, &oracle);
-  if (test_support::PrometheusCppText(oracle.families) != text ||
-      oracle_folded.ips != folded.ips || oracle_folded.routes != folded.routes) {
+  if (test_support::PrometheusCppText(oracle.families) != text || oracle_folded.ips != folded.ips ||
+      oracle_folded.routes != folded.routes) {
     std::fprintf(stderr, "our text differs from prometheus-cpp's serializer on the same samples\n");
     std::abort();
   }

@@ -13,7 +13,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string yaml_text(reinterpret_cast<const char*>(data), size);
   try {
-    const exporter::config::WebConfigFile web = exporter::config::ParseWebConfig(yaml_text, "/etc/fuzz/web.yml");
+    const exporter::config::WebConfigFile web =
+        exporter::config::ParseWebConfig(yaml_text, "/etc/fuzz/web.yml");
     // With TLS, Build would open the files the input names; with users, it would run bcrypt at
     // the input's cost (seconds each at cost 12 and up), so both stay out of the loop.
     if (!web.tls && web.basic_auth_users.empty()) {

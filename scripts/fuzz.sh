@@ -11,7 +11,8 @@ build_dir=${FUZZ_BUILD_DIR:-build-fuzz}
 targets=(fuzz_snapshot_parser fuzz_config fuzz_conversion fuzz_web_config)
 
 CC=clang CXX=clang++ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DSMARTPROXY_FUZZ=ON -DSMARTPROXY_BUILD_TESTS=OFF -DSMARTPROXY_BUILD_BENCH=OFF >/dev/null
+  -DSMARTPROXY_FUZZ=ON -DSMARTPROXY_BUILD_TESTS=OFF -DSMARTPROXY_BUILD_BENCH=OFF \
+  -DSMARTPROXY_WERROR=ON >/dev/null
 
 work_dir=$(mktemp -d)
 trap 'rm -rf "$work_dir"' EXIT

@@ -11,6 +11,7 @@ packages=(
   dpkg-dev libssl-dev libcrypt-dev   # civetweb rebuilt from Debian's source (scripts/build-civetweb.sh); bcrypt
   openssl             # the tests make their own CA and certificates
   clang libclang-rt-14-dev      # libFuzzer and its sanitizer runtimes (scripts/fuzz.sh)
+  clang-format clang-tidy       # version 14, pinned by scripts/lint.sh
   prometheus          # promtool and the real server: the tests' judge of our output
   nodejs              # runs the adapter's tests (Node 20 is usually already present)
 )

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: installs what is missing, builds, then
+# Runs every test: installs what is missing, builds (warnings are errors: SMARTPROXY_WERROR),
+# lints (scripts/lint.sh: clang-format and clang-tidy), then
 #   1. the C++ suites (doctest via ctest), including the integration tests against proxy-sim,
 #      promtool and a real Prometheus server;
 #   2. the SmartProxy adapter's tests (node --test), including the chain test through the
@@ -18,7 +19,10 @@ root=$(pwd)
 ./scripts/setup.sh
 
 echo "== build (RelWithDebInfo)"
-BUILD_DIR=build ./scripts/build.sh
+BUILD_DIR=build ./scripts/build.sh -DSMARTPROXY_WERROR=ON
+
+echo "== lint (scripts/lint.sh)"
+./scripts/lint.sh
 
 echo "== C++ tests"
 ctest --test-dir build --output-on-failure -j2
@@ -32,7 +36,8 @@ BUILD_DIR=build ./scripts/test-deploy.sh
 
 if [[ "${SKIP_SANITIZERS:-0}" != 1 ]]; then
   echo "== build with ASan + UBSan"
-  BUILD_DIR=build-asan BUILD_TYPE=Debug ./scripts/build.sh -DSMARTPROXY_SANITIZE=ON -DSMARTPROXY_BUILD_BENCH=OFF
+  BUILD_DIR=build-asan BUILD_TYPE=Debug ./scripts/build.sh -DSMARTPROXY_SANITIZE=ON -DSMARTPROXY_BUILD_BENCH=OFF \
+    -DSMARTPROXY_WERROR=ON
   echo "== C++ tests under ASan + UBSan"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j2

@@ -40,8 +40,8 @@ std::string Sanitize(std::string_view text) {
 }
 
 std::string ProcessIdentity() {
-  std::string out = "this process runs as uid=" + std::to_string(getuid()) +
-                    " gid=" + std::to_string(getgid());
+  std::string out =
+      "this process runs as uid=" + std::to_string(getuid()) + " gid=" + std::to_string(getgid());
   gid_t groups[64];
   const int count = getgroups(64, groups);
   if (count > 0) {
@@ -89,10 +89,10 @@ FetchError DescribeConnectFailure(const std::string& path, long os_errno) {
   if (os_errno == EACCES || os_errno == EPERM) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
-    return {FetchErrorKind::kConnect,
-            "permission denied connecting to " + path + " (socket owner uid=" +
-                std::to_string(info.st_uid) + " gid=" + std::to_string(info.st_gid) + " mode " +
-                mode + "; " + ProcessIdentity() + ")"};
+    return {FetchErrorKind::kConnect, "permission denied connecting to " + path +
+                                          " (socket owner uid=" + std::to_string(info.st_uid) +
+                                          " gid=" + std::to_string(info.st_gid) + " mode " + mode +
+                                          "; " + ProcessIdentity() + ")"};
   }
   if (os_errno == ECONNREFUSED) {
     return {FetchErrorKind::kConnect,
@@ -185,8 +185,8 @@ Expected<FetchResult, FetchError> SnapshotClient::Fetch(const FetchRequest& requ
 
   const CURLcode code = curl_easy_perform(impl.curl);
   const std::string& path = options_.socket_path;
-  const std::string detail = impl.error_buffer[0] != '\0' ? impl.error_buffer
-                                                          : curl_easy_strerror(code);
+  const std::string detail =
+      impl.error_buffer[0] != '\0' ? impl.error_buffer : curl_easy_strerror(code);
   if (code != CURLE_OK) {
     long os_errno = 0;
     curl_easy_getinfo(impl.curl, CURLINFO_OS_ERRNO, &os_errno);
@@ -194,10 +194,9 @@ Expected<FetchResult, FetchError> SnapshotClient::Fetch(const FetchRequest& requ
       case CURLE_WRITE_ERROR:
       case CURLE_FILESIZE_EXCEEDED:
         if (impl.too_large || code == CURLE_FILESIZE_EXCEEDED) {
-          return FetchError{FetchErrorKind::kTooLarge,
-                            "snapshot body exceeds the maximum of " +
-                                std::to_string(options_.max_body_bytes) +
-                                " bytes (proxy.max_body_size)"};
+          return FetchError{FetchErrorKind::kTooLarge, "snapshot body exceeds the maximum of " +
+                                                           std::to_string(options_.max_body_bytes) +
+                                                           " bytes (proxy.max_body_size)"};
         }
         break;
       case CURLE_OPERATION_TIMEDOUT:
@@ -219,8 +218,7 @@ Expected<FetchResult, FetchError> SnapshotClient::Fetch(const FetchRequest& requ
       default:
         break;
     }
-    return FetchError{FetchErrorKind::kParse,
-                      "invalid HTTP response from " + path + ": " + detail};
+    return FetchError{FetchErrorKind::kParse, "invalid HTTP response from " + path + ": " + detail};
   }
 
   long status = 0;

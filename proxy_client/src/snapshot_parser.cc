@@ -210,7 +210,6 @@ bool ParseInOut(element value, const Path& path, InOut* out, std::string* error)
   return true;
 }
 
-
 // Open-addressing index from name to position, so that a repeated name in a map of 100k
 // entries costs one probe instead of a node allocation per entry.
 class NameIndex {
@@ -314,8 +313,8 @@ bool ParseProxy(element value, const Path& path, ProxyInfo* proxy, std::string* 
   return true;
 }
 
-bool ParseConnections(element value, const Path& path, NameIndex& index,
-                      Connections* connections, std::string* error) {
+bool ParseConnections(element value, const Path& path, NameIndex& index, Connections* connections,
+                      std::string* error) {
   object fields;
   if (!Object(value, path, &fields, error)) return false;
   bool has_active = false;
@@ -335,8 +334,7 @@ bool ParseConnections(element value, const Path& path, NameIndex& index,
       ok = ParseMap<double>(field.value, path.Field("byIP"), index, Gauge,
                             Fresh(&connections->by_ip), error);
     } else if (field.key == "distinctIPs") {
-      ok = Gauge(field.value, path.Field("distinctIPs"), Fresh(&connections->distinct_ips),
-                 error);
+      ok = Gauge(field.value, path.Field("distinctIPs"), Fresh(&connections->distinct_ips), error);
     }
     if (!ok) return false;
   }
@@ -455,8 +453,10 @@ bool ParsePercentiles(element value, const Path& path, Percentiles* percentiles,
 }
 
 // schemaVersion is read before anything else, so that a v2 document is reported as an
-// unsupported version rather than as whatever v2 changed.
-ParseError CheckSchemaVersion(object root, const Path& path, bool* ok) {
+// unsupported version rather than as whatever v2 changed. On success `*schema_version` is the
+// version read (docs/snapshot-protocol.md: 1 is the only one accepted, also written as 1.0).
+ParseError CheckSchemaVersion(object root, const Path& path, std::int64_t* schema_version,
+                              bool* ok) {
   *ok = false;
   element version;
   bool found = false;
@@ -469,15 +469,17 @@ ParseError CheckSchemaVersion(object root, const Path& path, bool* ok) {
   if (!found) return ParseError{false, "schemaVersion: required field is missing"};
   const auto type = version.type();
   if (type != element_type::INT64 && type != element_type::UINT64 &&
-      !(type == element_type::DOUBLE && std::floor(version.get_double().value_unsafe()) ==
-                                            version.get_double().value_unsafe())) {
+      !(type == element_type::DOUBLE &&
+        std::floor(version.get_double().value_unsafe()) == version.get_double().value_unsafe())) {
     return ParseError{false, FormatPath(path.Field("schemaVersion")) +
                                  ": expected an integer, got " + Describe(version)};
   }
-  if (AsDouble(version) != 1) {
+  const double number = AsDouble(version);
+  if (number != 1) {
     return ParseError{true, "schemaVersion: unsupported version " + Describe(version) +
                                 ", this exporter speaks version 1"};
   }
+  *schema_version = static_cast<std::int64_t>(number);
   *ok = true;
   return {};
 }
@@ -495,8 +497,8 @@ bool ParseRoot(object root, const Path& path, NameIndex& index, Snapshot* snapsh
     } else if (key == "proxy") {
       ok = ParseProxy(field.value, path.Field("proxy"), Fresh(&snapshot->proxy), error);
     } else if (key == "connections") {
-      ok = ParseConnections(field.value, path.Field("connections"), index,
-                            &snapshot->connections, error);
+      ok = ParseConnections(field.value, path.Field("connections"), index, &snapshot->connections,
+                            error);
       has_connections = true;
     } else if (key == "requests") {
       ok = ParseRequests(field.value, path.Field("requests"), Fresh(&snapshot->requests), error);
@@ -506,8 +508,8 @@ bool ParseRoot(object root, const Path& path, NameIndex& index, Snapshot* snapsh
       ok = ParseThroughput(field.value, path.Field("throughput"), index,
                            Fresh(&snapshot->throughput), error);
     } else if (key == "percentiles") {
-      ok = ParsePercentiles(field.value, path.Field("percentiles"),
-                            Fresh(&snapshot->percentiles), error);
+      ok = ParsePercentiles(field.value, path.Field("percentiles"), Fresh(&snapshot->percentiles),
+                            error);
     }
     if (!ok) return false;
   }
@@ -551,8 +553,8 @@ namespace {
 // 3.2.2); a v1 document is an object, so nothing else is ever handed to it.
 std::optional<ParseError> CheckStartsWithObject(std::string_view json) {
   std::size_t start = 0;
-  while (start < json.size() &&
-         (json[start] == ' ' || json[start] == '\t' || json[start] == '\n' || json[start] == '\r')) {
+  while (start < json.size() && (json[start] == ' ' || json[start] == '\t' || json[start] == '\n' ||
+                                 json[start] == '\r')) {
     ++start;
   }
   if (start == json.size()) return ParseError{false, "body is empty, expected a JSON object"};
@@ -576,8 +578,8 @@ Expected<Snapshot, ParseError> SnapshotParser::ParsePadded(char* data, std::size
       const std::size_t capacity = size + size / 4;
       if (impl.parser.allocate(capacity, kMaxDepth) != simdjson::SUCCESS ||
           impl.parser.doc.allocate(capacity) != simdjson::SUCCESS) {
-        return ParseError{false, "out of memory while parsing a body of " + std::to_string(size) +
-                                     " bytes"};
+        return ParseError{
+            false, "out of memory while parsing a body of " + std::to_string(size) + " bytes"};
       }
     }
     detail::ReplaceLoneSurrogateEscapes(data, size);
@@ -589,9 +591,11 @@ Expected<Snapshot, ParseError> SnapshotParser::ParsePadded(char* data, std::size
     const Path path;
     const object root_object = root.get_object().value_unsafe();
     bool version_ok = false;
-    ParseError version_error = CheckSchemaVersion(root_object, path, &version_ok);
+    std::int64_t schema_version = 0;
+    ParseError version_error = CheckSchemaVersion(root_object, path, &schema_version, &version_ok);
     if (!version_ok) return version_error;
     Snapshot snapshot;
+    snapshot.schema_version = schema_version;
     std::string error;
     if (!ParseRoot(root_object, path, impl.index, &snapshot, &error)) {
       return ParseError{false, std::move(error)};
@@ -608,8 +612,8 @@ Expected<Snapshot, ParseError> SnapshotParser::Parse(std::string_view json) {
   try {
     buffer.resize(json.size() + simdjson::SIMDJSON_PADDING);
   } catch (const std::bad_alloc&) {
-    return ParseError{false, "out of memory while copying a body of " +
-                                 std::to_string(json.size()) + " bytes"};
+    return ParseError{
+        false, "out of memory while copying a body of " + std::to_string(json.size()) + " bytes"};
   }
   std::memcpy(buffer.data(), json.data(), json.size());
   return ParsePadded(buffer.data(), json.size());
@@ -622,8 +626,8 @@ Expected<Snapshot, ParseError> SnapshotParser::ParseInPlace(std::string* json) {
     // The padding lives in the string's spare capacity: simdjson reads it, never its contents.
     json->reserve(size + simdjson::SIMDJSON_PADDING);
   } catch (const std::bad_alloc&) {
-    return ParseError{false, "out of memory while parsing a body of " + std::to_string(size) +
-                                 " bytes"};
+    return ParseError{false,
+                      "out of memory while parsing a body of " + std::to_string(size) + " bytes"};
   }
   return ParsePadded(json->data(), size);
 }

@@ -15,7 +15,8 @@
 
 using namespace std::chrono_literals;
 
-TEST_CASE("Four concurrent HTTP scrapes share one snapshot fetch from the proxy") {
+TEST_CASE("Four concurrent HTTP scrapes share one snapshot fetch from the proxy" *
+          doctest::test_suite("concurrency")) {
   test_support::TempDir dir;
   proxy_sim::ServerOptions sim_options;
   sim_options.socket_path = dir.File("p.sock");
@@ -24,14 +25,16 @@ TEST_CASE("Four concurrent HTTP scrapes share one snapshot fetch from the proxy"
   sim.Start();
 
   const exporter::collector::SnapshotFetcher socket_fetcher =
-      exporter::collector::MakeSocketFetcher(proxy_client::SnapshotClientOptions{sim_options.socket_path});
+      exporter::collector::MakeSocketFetcher(
+          proxy_client::SnapshotClientOptions{sim_options.socket_path});
   const exporter::collector::Collector* collector_ptr = nullptr;
   // The real socket fetch, held back until the other three scrapes wait for it, so that the
   // test does not depend on timing.
-  const exporter::collector::SnapshotFetcher gated = [&](const proxy_client::FetchRequest& request) {
-    test_support::PollUntil([&] { return collector_ptr->ScrapesWaiting() == 3; }, 10s);
-    return socket_fetcher(request);
-  };
+  const exporter::collector::SnapshotFetcher gated =
+      [&](const proxy_client::FetchRequest& request) {
+        test_support::PollUntil([&] { return collector_ptr->ScrapesWaiting() == 3; }, 10s);
+        return socket_fetcher(request);
+      };
   exporter::collector::CollectorOptions options;
   options.timeout = 10s;
   exporter::collector::Collector collector(gated, options);
@@ -64,7 +67,8 @@ TEST_CASE("Scrapes beyond --web.max-requests get 503 at once instead of queueing
   std::atomic<bool> release{false};
   const exporter::collector::SnapshotFetcher held = [&](const proxy_client::FetchRequest&) {
     test_support::PollUntil([&] { return release.load(); }, 10s);
-    return exporter::collector::FetchOutcome(proxy_client::FetchError{proxy_client::FetchErrorKind::kConnect, "held"});
+    return exporter::collector::FetchOutcome(
+        proxy_client::FetchError{proxy_client::FetchErrorKind::kConnect, "held"});
   };
   exporter::collector::CollectorOptions options;
   options.timeout = 10s;

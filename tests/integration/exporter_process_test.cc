@@ -73,7 +73,8 @@ TEST_CASE("Exporter serves the simulated proxy's numbers exactly") {
         static_cast<double>(state.bytes_in));
   CHECK(SampleValue(samples, "smartproxy_sent_bytes_total") ==
         static_cast<double>(state.bytes_out));
-  CHECK(SampleValue(samples, "smartproxy_throughput_bytes_per_second{direction=\"in\",window=\"1s\"}") ==
+  CHECK(SampleValue(samples,
+                    "smartproxy_throughput_bytes_per_second{direction=\"in\",window=\"1s\"}") ==
         state.instant.in);
   for (std::size_t route = 0; route < state.route_active.size(); ++route) {
     CHECK(SampleValue(samples, "smartproxy_route_connections_active{route=\"" +
@@ -98,8 +99,8 @@ TEST_CASE("Exporter answers up=0 with the reason for every fault, then recovers"
     const char* fault;
     const char* reason;
   };
-  const Case cases[] = {{"slow", "timeout"},    {"hang", "timeout"},     {"garbage", "parse"},
-                        {"truncate", "parse"},  {"http500", "http_status"}, {"huge", "too_large"}};
+  const Case cases[] = {{"slow", "timeout"},   {"hang", "timeout"},        {"garbage", "parse"},
+                        {"truncate", "parse"}, {"http500", "http_status"}, {"huge", "too_large"}};
   for (const Case& c : cases) {
     CAPTURE(c.fault);
     TempDir dir;
@@ -116,8 +117,8 @@ TEST_CASE("Exporter answers up=0 with the reason for every fault, then recovers"
     CHECK(CountOf(samples, "smartproxy_connections_active") == 0);
     // SIGUSR1 switches proxy-sim's fault off.
     sim.process().Signal(SIGUSR1);
-    const bool recovered = PollUntil(
-        [&] { return SampleValue(Scrape(exporter), "smartproxy_up") == 1; }, 10s);
+    const bool recovered =
+        PollUntil([&] { return SampleValue(Scrape(exporter), "smartproxy_up") == 1; }, 10s);
     CHECK(recovered);
     const std::string log = exporter.process().Stderr();
     CHECK(Occurrences(log, "msg=\"proxy snapshot unavailable\"") == 1);
@@ -133,7 +134,8 @@ TEST_CASE("Exporter starts before the proxy and picks it up when it appears") {
     auto samples = Scrape(exporter);
     CHECK(SampleValue(samples, "smartproxy_up") == 0);
   }
-  CHECK(SampleValue(Scrape(exporter), "smartproxy_exporter_snapshot_errors_total{reason=\"connect\"}") == 4);
+  CHECK(SampleValue(Scrape(exporter),
+                    "smartproxy_exporter_snapshot_errors_total{reason=\"connect\"}") == 4);
   CHECK(HttpGet(exporter.Url("/-/ready")).status == 200);
   CHECK(HttpGet(exporter.Url("/-/healthy")).status == 200);
   ProxySimProcess sim(dir, {"--ips", "5"});
@@ -207,7 +209,8 @@ TEST_CASE("Exporter's HTTP endpoints: methods, paths, gzip, landing page") {
   SUBCASE("a short Prometheus scrape timeout shortens the fetch deadline") {
     TempDir slow_dir;
     ProxySimProcess slow(slow_dir, {"--fault=hang"});
-    ExporterProcess slow_exporter(slow_dir, {"--proxy.socket", slow.socket(), "--proxy.timeout", "10s"});
+    ExporterProcess slow_exporter(slow_dir,
+                                  {"--proxy.socket", slow.socket(), "--proxy.timeout", "10s"});
     HttpRequest request;
     request.url = slow_exporter.Url();
     request.headers = {"X-Prometheus-Scrape-Timeout-Seconds: 0.6"};
@@ -219,14 +222,15 @@ TEST_CASE("Exporter's HTTP endpoints: methods, paths, gzip, landing page") {
   }
 }
 
-TEST_CASE("Idle connections beyond the worker count do not stop a scrape") {
+TEST_CASE("Idle connections beyond the worker count do not stop a scrape" *
+          doctest::test_suite("concurrency")) {
   TempDir dir;
   ProxySimProcess sim(dir, {"--ips", "10"});
   // 28 workers (max_connections); 40 idle connections hold every one of them.
   WriteFile(dir.File("config.yml"),
             "web:\n  max_requests: 4\n  max_connections: 28\n  request_timeout: 2s\n");
-  ExporterProcess exporter(dir, {"--proxy.socket", sim.socket(), "--config.file",
-                                 dir.File("config.yml")});
+  ExporterProcess exporter(
+      dir, {"--proxy.socket", sim.socket(), "--config.file", dir.File("config.yml")});
   std::vector<int> idle;
   for (int i = 0; i < 40; ++i) idle.push_back(OpenIdleConnection(exporter.port()));
   const auto started = std::chrono::steady_clock::now();
@@ -292,17 +296,18 @@ TEST_CASE("A port already in use exits 1 with a clear message") {
                       dir.path());
   CHECK(second.Wait(10s) == 1);
   const std::string log = second.Stderr();
-  CHECK_MESSAGE(log.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())) !=
-                    std::string::npos,
-                log);
+  CHECK_MESSAGE(
+      log.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())) != std::string::npos,
+      log);
 }
 
-TEST_CASE("SIGHUP reloads the config, and an invalid one is logged and the old kept") {
+TEST_CASE("SIGHUP reloads the config, and an invalid one is logged and the old kept" *
+          doctest::test_suite("concurrency")) {
   TempDir dir;
   ProxySimProcess sim(dir, {"--ips", "30"});
   WriteFile(dir.File("config.yml"), "metrics:\n  ips:\n    top: 5\n");
-  ExporterProcess exporter(dir, {"--proxy.socket", sim.socket(), "--config.file",
-                                 dir.File("config.yml")});
+  ExporterProcess exporter(
+      dir, {"--proxy.socket", sim.socket(), "--config.file", dir.File("config.yml")});
   CHECK(CountOf(Scrape(exporter), "smartproxy_ip_connections_active") == 6);
 
   WriteFile(dir.File("config.yml"), "metrics:\n  ips:\n    top: 2\n  namespace: sp\n");
@@ -313,13 +318,13 @@ TEST_CASE("SIGHUP reloads the config, and an invalid one is logged and the old k
   WriteFile(dir.File("config.yml"), "metrics:\n  ips:\n    top: -1\n");
   exporter.process().Signal(SIGHUP);
   CHECK(PollUntil(
-      [&] { return exporter.process().Stderr().find("reload failed") != std::string::npos; },
-      10s));
+      [&] { return exporter.process().Stderr().find("reload failed") != std::string::npos; }, 10s));
   CHECK(CountOf(Scrape(exporter), "sp_ip_connections_active") == 3);
   CHECK(exporter.process().Running());
 }
 
-TEST_CASE("SIGTERM during a scrape finishes it and exits 0 within 5 s") {
+TEST_CASE("SIGTERM during a scrape finishes it and exits 0 within 5 s" *
+          doctest::test_suite("concurrency")) {
   TempDir dir;
   ProxySimProcess sim(dir, {"--fault=hang"});
   ExporterProcess exporter(dir, {"--proxy.socket", sim.socket(), "--proxy.timeout", "1500ms"});

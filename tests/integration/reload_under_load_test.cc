@@ -32,7 +32,8 @@ std::size_t Occurrences(const std::string& text, const std::string& needle) {
 
 }  // namespace
 
-TEST_CASE("SIGHUP reloads during concurrent scrapes: every scrape succeeds, the process stays up") {
+TEST_CASE("SIGHUP reloads during concurrent scrapes: every scrape succeeds, the process stays up" *
+          doctest::test_suite("concurrency")) {
   constexpr int kScrapers = 4;
   constexpr int kReloads = 20;
   constexpr int kMaxScrapesPerScraper = 2000;  // bounds the loop even if the stop flag is never set

@@ -82,7 +82,8 @@ void ExpectServesMetrics(const ExporterProcess& exporter, const TestPki& pki,
 
 }  // namespace
 
-TEST_CASE("TLS with basic auth: the right credentials scrape, every other attempt is refused") {
+TEST_CASE("TLS with basic auth: the right credentials scrape, every other attempt is refused" *
+          doctest::test_suite("concurrency")) {
   TempDir dir;
   const TestPki pki(dir);
   ProxySimProcess sim(dir, {"--ips", "5"});
@@ -95,9 +96,10 @@ TEST_CASE("TLS with basic auth: the right credentials scrape, every other attemp
             "    X-Frame-Options: deny\n"
             "    Strict-Transport-Security: max-age=31536000\n"
             "basic_auth_users:\n"
-            "  prometheus: " + BcryptHash("scrape-secret") + "\n");
-  ExporterProcess exporter(dir, {"--proxy.socket", sim.socket(),
-                                 "--web.config.file", dir.File("web.yml")});
+            "  prometheus: " +
+                BcryptHash("scrape-secret") + "\n");
+  ExporterProcess exporter(
+      dir, {"--proxy.socket", sim.socket(), "--web.config.file", dir.File("web.yml")});
   CHECK(exporter.process().Stderr().find("tls=on basic_auth=on") != std::string::npos);
 
   SUBCASE("right user and password: 200, metrics, the configured headers") {
@@ -157,13 +159,13 @@ TEST_CASE("TLS with basic auth: the right credentials scrape, every other attemp
   CHECK(exporter.process().Stop(SIGTERM, 5s) == 0);
 }
 
-TEST_CASE("Health endpoints answer without credentials only with --web.health-endpoints-without-auth") {
+TEST_CASE(
+    "Health endpoints answer without credentials only with --web.health-endpoints-without-auth") {
   TempDir dir;
   const TestPki pki(dir);
   WriteFile(dir.File("web.yml"), "basic_auth_users:\n  prometheus: " + BcryptHash("pw") + "\n");
-  ExporterProcess exporter(dir, {"--proxy.socket", dir.File("none.sock"),
-                                 "--web.config.file", dir.File("web.yml"),
-                                 "--web.health-endpoints-without-auth"});
+  ExporterProcess exporter(dir, {"--proxy.socket", dir.File("none.sock"), "--web.config.file",
+                                 dir.File("web.yml"), "--web.health-endpoints-without-auth"});
   CHECK(HttpGet(exporter.Url("/-/healthy")).status == 200);
   CHECK(HttpGet(exporter.Url("/-/ready")).status == 200);
   CHECK(HttpGet(exporter.Url("/metrics")).status == 401);
@@ -175,18 +177,20 @@ TEST_CASE("Health endpoints answer without credentials only with --web.health-en
   CHECK(HttpFetch(request).status == 200);
 }
 
-TEST_CASE("RequireAndVerifyClientCert: only a certificate from the configured CA gets in") {
+TEST_CASE("RequireAndVerifyClientCert: only a certificate from the configured CA gets in" *
+          doctest::test_suite("concurrency")) {
   TempDir dir;
   const TestPki pki(dir);
   ProxySimProcess sim(dir, {"--ips", "5"});
   const auto web_config = [&](const std::string& client_ca) {
-    return "tls_server_config:\n  cert_file: " + pki.server_cert + "\n  key_file: " +
-           pki.server_key + "\n  client_auth_type: RequireAndVerifyClientCert\n" +
-           "  client_ca_file: " + client_ca + "\n  min_version: TLS13\n";
+    return "tls_server_config:\n  cert_file: " + pki.server_cert +
+           "\n  key_file: " + pki.server_key +
+           "\n  client_auth_type: RequireAndVerifyClientCert\n" + "  client_ca_file: " + client_ca +
+           "\n  min_version: TLS13\n";
   };
   WriteFile(dir.File("web.yml"), web_config(pki.ca_cert));
-  ExporterProcess exporter(dir, {"--proxy.socket", sim.socket(),
-                                 "--web.config.file", dir.File("web.yml")});
+  ExporterProcess exporter(
+      dir, {"--proxy.socket", sim.socket(), "--web.config.file", dir.File("web.yml")});
   const auto fetch_with = [&](const std::string& cert, const std::string& key) {
     return HttpFetch(WithClientCert(Https(exporter, pki), cert, key));
   };
@@ -194,7 +198,7 @@ TEST_CASE("RequireAndVerifyClientCert: only a certificate from the configured CA
   const auto trusted = fetch_with(pki.client_cert, pki.client_key);
   REQUIRE_MESSAGE(trusted.status == 200, trusted.error);
   CHECK(trusted.body.find("smartproxy_up 1") != std::string::npos);
-  CHECK(HttpFetch(Https(exporter, pki)).status == 0);  // no certificate
+  CHECK(HttpFetch(Https(exporter, pki)).status == 0);                          // no certificate
   CHECK(fetch_with(pki.other_client_cert, pki.other_client_key).status == 0);  // unknown CA
   // A server certificate is not a client certificate (extendedKeyUsage serverAuth only).
   CHECK(fetch_with(pki.server_cert, pki.server_key).status == 0);
@@ -207,7 +211,9 @@ TEST_CASE("RequireAndVerifyClientCert: only a certificate from the configured CA
     WriteFile(dir.File("web.yml"), web_config(pki.other_ca_cert));
     exporter.process().Signal(SIGHUP);
     REQUIRE(PollUntil(
-        [&] { return exporter.process().Stderr().find("configuration reloaded") != std::string::npos; },
+        [&] {
+          return exporter.process().Stderr().find("configuration reloaded") != std::string::npos;
+        },
         10s));
     CHECK(fetch_with(pki.client_cert, pki.client_key).status == 0);
     CHECK(fetch_with(pki.other_client_cert, pki.other_client_key).status == 200);
@@ -218,8 +224,8 @@ TEST_CASE("RequireAndVerifyClientCert: only a certificate from the configured CA
     REQUIRE(PollUntil(
         [&] { return exporter.process().Stderr().find("reload failed") != std::string::npos; },
         10s));
-    CHECK(exporter.process().Stderr().find("web.yml:7: tls_server_config.unknown_key: unknown key") !=
-          std::string::npos);
+    CHECK(exporter.process().Stderr().find(
+              "web.yml:7: tls_server_config.unknown_key: unknown key") != std::string::npos);
     CHECK(fetch_with(pki.client_cert, pki.client_key).status == 200);
   }
   SUBCASE("a reload cannot turn TLS off: refused, TLS stays") {
@@ -227,8 +233,8 @@ TEST_CASE("RequireAndVerifyClientCert: only a certificate from the configured CA
     exporter.process().Signal(SIGHUP);
     REQUIRE(PollUntil(
         [&] {
-          return exporter.process().Stderr().find("listener's scheme changes only with a restart") !=
-                 std::string::npos;
+          return exporter.process().Stderr().find(
+                     "listener's scheme changes only with a restart") != std::string::npos;
         },
         10s));
     CHECK(fetch_with(pki.client_cert, pki.client_key).status == 200);
@@ -236,7 +242,8 @@ TEST_CASE("RequireAndVerifyClientCert: only a certificate from the configured CA
   CHECK(exporter.process().Stop(SIGTERM, 5s) == 0);
 }
 
-TEST_CASE("A reload rotates the server certificate and the passwords without a restart") {
+TEST_CASE("A reload rotates the server certificate and the passwords without a restart" *
+          doctest::test_suite("concurrency")) {
   TempDir dir;
   const TestPki pki(dir);
   const auto web_config = [&](const std::string& cert, const std::string& key,
@@ -245,8 +252,8 @@ TEST_CASE("A reload rotates the server certificate and the passwords without a r
            "\nbasic_auth_users:\n  p: " + BcryptHash(password) + "\n";
   };
   WriteFile(dir.File("web.yml"), web_config(pki.server_cert, pki.server_key, "old"));
-  ExporterProcess exporter(dir, {"--proxy.socket", dir.File("none.sock"),
-                                 "--web.config.file", dir.File("web.yml")});
+  ExporterProcess exporter(
+      dir, {"--proxy.socket", dir.File("none.sock"), "--web.config.file", dir.File("web.yml")});
   const auto serial_seen = [&] {
     // The serial of the certificate a new connection is served, as openssl s_client sees it.
     return RunCommand("openssl s_client -connect 127.0.0.1:" + std::to_string(exporter.port()) +
@@ -263,7 +270,9 @@ TEST_CASE("A reload rotates the server certificate and the passwords without a r
   WriteFile(dir.File("web.yml"), web_config(pki.second_server_cert, pki.second_server_key, "new"));
   exporter.process().Signal(SIGHUP);
   REQUIRE(PollUntil(
-      [&] { return exporter.process().Stderr().find("configuration reloaded") != std::string::npos; },
+      [&] {
+        return exporter.process().Stderr().find("configuration reloaded") != std::string::npos;
+      },
       10s));
   CHECK(serial_seen() == serial_of(pki.second_server_cert));
   CHECK(HttpFetch(WithUser(Https(exporter, pki), "p", "old")).status == 401);
@@ -275,10 +284,10 @@ TEST_CASE("A bad web config stops the start with status 2 and names file, line a
   const TestPki pki(dir);
   const auto start = [&](const std::string& web_yaml) {
     WriteFile(dir.File("web.yml"), web_yaml);
-    ChildProcess process({BuiltProgram("exporter/smartproxy_exporter"),
-                          "--web.listen-address=127.0.0.1:0", "--web.config.file",
-                          dir.File("web.yml")},
-                         dir.path());
+    ChildProcess process(
+        {BuiltProgram("exporter/smartproxy_exporter"), "--web.listen-address=127.0.0.1:0",
+         "--web.config.file", dir.File("web.yml")},
+        dir.path());
     const auto status = process.Wait(10s);
     CHECK(status == 2);
     return process.Stderr();
@@ -294,9 +303,9 @@ TEST_CASE("A bad web config stops the start with status 2 and names file, line a
             .find("web.yml:2: basic_auth_users.p: expected a bcrypt hash") != std::string::npos);
   // --check-config validates the web config too.
   WriteFile(dir.File("web.yml"), "http_server_config:\n  headers:\n    Server: x\n");
-  const auto check = RunCommand(BuiltProgram("exporter/smartproxy_exporter") +
-                                " --check-config --web.config.file " + dir.File("web.yml") +
-                                " 2>&1");
+  const auto check =
+      RunCommand(BuiltProgram("exporter/smartproxy_exporter") +
+                 " --check-config --web.config.file " + dir.File("web.yml") + " 2>&1");
   CHECK(check.exit_code == 2);
   CHECK(check.output.find("web.yml:3: http_server_config.headers.Server: header not allowed") !=
         std::string::npos);

@@ -53,14 +53,22 @@ void WriteFamilies(const std::vector<prometheus::MetricFamily>& families,
       if (metric.label.size() > 3) throw std::logic_error("more than three labels");
       std::vector<Label> labels;
       for (const auto& label : metric.label) labels.push_back({label.name, label.value});
-      const double value = counter ? metric.counter.value
+      const double value = counter                                        ? metric.counter.value
                            : family.type == prometheus::MetricType::Gauge ? metric.gauge.value
-                                                                           : metric.untyped.value;
+                                                                          : metric.untyped.value;
       switch (labels.size()) {
-        case 0: sink->Sample(value, {}); break;
-        case 1: sink->Sample(value, {labels[0]}); break;
-        case 2: sink->Sample(value, {labels[0], labels[1]}); break;
-        default: sink->Sample(value, {labels[0], labels[1], labels[2]}); break;
+        case 0:
+          sink->Sample(value, {});
+          break;
+        case 1:
+          sink->Sample(value, {labels[0]});
+          break;
+        case 2:
+          sink->Sample(value, {labels[0], labels[1]});
+          break;
+        default:
+          sink->Sample(value, {labels[0], labels[1], labels[2]});
+          break;
       }
     }
   }

@@ -1,12 +1,12 @@
 #include "proxy_client/snapshot_client.h"
 
 #include <doctest/doctest.h>
+#include <grp.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <grp.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -61,8 +61,8 @@ int RunAsUnprivilegedChild(const std::function<int()>& body) {
     _exit(body());
   }
   int status = 0;
-  const bool exited = test_support::PollUntil(
-      [&] { return waitpid(pid, &status, WNOHANG) == pid; }, 20s);
+  const bool exited =
+      test_support::PollUntil([&] { return waitpid(pid, &status, WNOHANG) == pid; }, 20s);
   if (!exited) {
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
@@ -165,8 +165,7 @@ TEST_CASE("Client reports every fault mode as its error class within the deadlin
 
     server.SetFault(proxy_sim::FaultMode::kNone);
     auto recovered = client.Fetch(Within(2s));
-    CHECK_MESSAGE(recovered.has_value(),
-                  (recovered.has_value() ? "" : recovered.error().message));
+    CHECK_MESSAGE(recovered.has_value(), (recovered.has_value() ? "" : recovered.error().message));
   }
 }
 
@@ -230,7 +229,8 @@ TEST_CASE("Client explains a missing socket, a regular file and a refused connec
     auto result = client.Fetch(Within(1s));
     REQUIRE_FALSE(result.has_value());
     CHECK(result.error().kind == FetchErrorKind::kConnect);
-    CHECK(result.error().message == dir.File("file.sock") + " is not a socket (it is a regular file)");
+    CHECK(result.error().message ==
+          dir.File("file.sock") + " is not a socket (it is a regular file)");
   }
   SUBCASE("a stale socket nobody listens on") {
     const int fd = socket(AF_UNIX, SOCK_STREAM, 0);

@@ -161,8 +161,7 @@ TEST_CASE("Parser rejects negative numbers and counters beyond 2^53") {
 
 TEST_CASE("Parser rejects NaN and Infinity, which are not JSON") {
   CHECK(ErrorOf(Minimal(R"(,"requests":{"perSecond":NaN})")).rfind("invalid JSON", 0) == 0);
-  CHECK(ErrorOf(Minimal(R"(,"requests":{"perSecond":Infinity})")).rfind("invalid JSON", 0) ==
-        0);
+  CHECK(ErrorOf(Minimal(R"(,"requests":{"perSecond":Infinity})")).rfind("invalid JSON", 0) == 0);
   CHECK(ErrorOf(Minimal(R"(,"requests":{"perSecond":1e999})")).rfind("invalid JSON", 0) == 0);
 }
 
@@ -182,13 +181,27 @@ TEST_CASE("Parser rejects missing required fields") {
         "throughput.average.in: required field is missing");
 }
 
+TEST_CASE("Parser stores the schemaVersion it read, 1 also when written as 1.0") {
+  // A Snapshot's own default is 0, so a 1 can only come from the document.
+  REQUIRE(Snapshot{}.schema_version == 0);
+  for (const char* version : {"1", "1.0"}) {
+    CAPTURE(version);
+    auto result = ParseSnapshot(std::string(R"({"schemaVersion":)") + version +
+                                R"(,"timestamp":1,"connections":{"active":1,"total":1}})");
+    REQUIRE_MESSAGE(result.has_value(), (result.has_value() ? "" : result.error().message));
+    CHECK(result->schema_version == 1);
+  }
+}
+
 TEST_CASE("Parser reports an unsupported schemaVersion as a version error") {
   auto result = ParseSnapshot(R"({"schemaVersion":2,"whatever":"changed"})");
   REQUIRE_FALSE(result.has_value());
   CHECK(result.error().unsupported_version);
-  CHECK(result.error().message == "schemaVersion: unsupported version 2, this exporter speaks version 1");
+  CHECK(result.error().message ==
+        "schemaVersion: unsupported version 2, this exporter speaks version 1");
   SUBCASE("a non-integer schemaVersion is a type error, not a version") {
-    auto text = ParseSnapshot(R"({"schemaVersion":"1","timestamp":1,"connections":{"active":1,"total":1}})");
+    auto text = ParseSnapshot(
+        R"({"schemaVersion":"1","timestamp":1,"connections":{"active":1,"total":1}})");
     REQUIRE_FALSE(text.has_value());
     CHECK_FALSE(text.error().unsupported_version);
     CHECK(text.error().message == R"(schemaVersion: expected an integer, got "1")");
@@ -225,8 +238,9 @@ TEST_CASE("Parser replaces escaped lone surrogates with U+FFFD and keeps proper 
   REQUIRE_MESSAGE(result.has_value(), (result.has_value() ? "" : result.error().message));
   const auto& routes = *result->connections.by_route;
   REQUIRE(routes.size() == 5);
-  CHECK(routes[0].first == "a\xEF\xBF\xBD"
-                           "b");
+  CHECK(routes[0].first ==
+        "a\xEF\xBF\xBD"
+        "b");
   CHECK(routes[1].first == "\xEF\xBF\xBD");
   CHECK(routes[2].first == "\xF0\x9F\x98\x80");  // U+1F600 from a proper pair
   CHECK(routes[3].first == "x\\ud800");          // an escaped backslash, not an escape
@@ -333,7 +347,8 @@ TEST_CASE("Parser deduplicates a large map where every name appears twice") {
     for (int i = 0; i < 5000; ++i) {
       if (round + i > 0) by_route += ',';
       // Names of every length from 1 to 40 bytes, so that every tail of the hash is used.
-      const std::string name = std::string(static_cast<std::size_t>(i % 40), 'r') + std::to_string(i);
+      const std::string name =
+          std::string(static_cast<std::size_t>(i % 40), 'r') + std::to_string(i);
       by_route += "\"" + name + "\":" + std::to_string(round * 10000 + i);
     }
   }

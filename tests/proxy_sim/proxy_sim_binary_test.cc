@@ -28,7 +28,8 @@ int SnapshotStatus(const std::string& socket_path) {
   return response ? response->status : 0;
 }
 
-TEST_CASE("proxy-sim announces readiness, toggles its fault on SIGUSR1 and exits 0 on SIGTERM") {
+TEST_CASE("proxy-sim announces readiness, toggles its fault on SIGUSR1 and exits 0 on SIGTERM" *
+          doctest::test_suite("concurrency")) {
   test_support::TempDir dir;
   const std::string socket_path = dir.File("s");
   test_support::ChildProcess sim(

@@ -131,7 +131,7 @@ TEST_CASE("Server answers 404, 405 and 400, and closes after a malformed request
   CHECK(closing.WaitForClose(Clock::now() + 10s));
 }
 
-TEST_CASE("Server serves several concurrent clients") {
+TEST_CASE("Server serves several concurrent clients" * doctest::test_suite("concurrency")) {
   SimServer sim(Options());
   RawConnection idle(sim.path());  // an idle connection must not hold anyone up
   REQUIRE(idle.connected());

@@ -20,7 +20,8 @@ Converted Convert(const proxy_client::Snapshot& snapshot,
   converted.folded = exporter::conversion::WriteSnapshotMetrics(snapshot, options, now, &writer);
   converted.text = std::string(buffer.view());
   MetricFamilySink sink;
-  const auto folded_again = exporter::conversion::WriteSnapshotMetrics(snapshot, options, now, &sink);
+  const auto folded_again =
+      exporter::conversion::WriteSnapshotMetrics(snapshot, options, now, &sink);
   CHECK(folded_again.ips == converted.folded.ips);
   CHECK(folded_again.routes == converted.folded.routes);
   converted.families = std::move(sink.families);
@@ -33,7 +34,8 @@ proxy_client::Snapshot FixtureSnapshot(const std::string& name) {
   REQUIRE_MESSAGE(file.good(), "cannot read " << path);
   const std::string json((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
   auto parsed = proxy_client::ParseSnapshot(json);
-  REQUIRE_MESSAGE(parsed.has_value(), path << ": " << (parsed.has_value() ? "" : parsed.error().message));
+  REQUIRE_MESSAGE(parsed.has_value(),
+                  path << ": " << (parsed.has_value() ? "" : parsed.error().message));
   return std::move(parsed.value());
 }
 

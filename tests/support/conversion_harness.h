@@ -16,7 +16,7 @@
 namespace test_support {
 
 struct Converted {
-  std::string text;                               // TextWriter's bytes
+  std::string text;                                // TextWriter's bytes
   std::vector<prometheus::MetricFamily> families;  // the same samples, in prometheus-cpp's model
   exporter::conversion::AggregationCounts folded;
 };

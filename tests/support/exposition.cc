@@ -36,9 +36,7 @@ std::size_t SeriesEnd(const std::string& line) {
   return std::string::npos;
 }
 
-std::string MetricName(const std::string& series) {
-  return series.substr(0, series.find('{'));
-}
+std::string MetricName(const std::string& series) { return series.substr(0, series.find('{')); }
 
 }  // namespace
 

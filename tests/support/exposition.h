@@ -34,9 +34,9 @@ CommandResult PromtoolCheckMetrics(const std::string& text);
 }  // namespace test_support
 
 // Fails the current test unless promtool accepts `text` without a single complaint.
-#define CHECK_PROMTOOL_CLEAN(text)                                                 \
-  do {                                                                             \
-    const auto promtool_result = test_support::PromtoolCheckMetrics(text);         \
-    CHECK_MESSAGE(promtool_result.exit_code == 0, promtool_result.output);         \
-    CHECK_MESSAGE(promtool_result.output.empty(), promtool_result.output);         \
+#define CHECK_PROMTOOL_CLEAN(text)                                         \
+  do {                                                                     \
+    const auto promtool_result = test_support::PromtoolCheckMetrics(text); \
+    CHECK_MESSAGE(promtool_result.exit_code == 0, promtool_result.output); \
+    CHECK_MESSAGE(promtool_result.output.empty(), promtool_result.output); \
   } while (false)

@@ -4,7 +4,8 @@
 
 #include "proxy_client/snapshot.h"
 
-// The hand-written snapshot behind tests/golden/snapshot_full.prom: every protocol group set.
+// A hand-written snapshot with every protocol group set, in code: the values of
+// tests/fixtures/snapshot_golden.json, from which tests/golden/snapshot_full.prom is made.
 namespace exporter_test {
 
 inline proxy_client::Snapshot FullSnapshot() {

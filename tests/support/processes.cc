@@ -16,7 +16,9 @@ ProxySimProcess::ProxySimProcess(const TempDir& dir, std::vector<std::string> ex
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   process_ = std::make_unique<ChildProcess>(argv, dir.path());
   const bool ready = PollUntil(
-      [&] { return process_->Stdout().find("listening") != std::string::npos || !process_->Running(); },
+      [&] {
+        return process_->Stdout().find("listening") != std::string::npos || !process_->Running();
+      },
       10s);
   REQUIRE_MESSAGE((ready && process_->Running()),
                   "proxy-sim did not start: " << process_->Stderr());

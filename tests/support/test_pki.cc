@@ -14,8 +14,7 @@ namespace {
 
 void Openssl(const std::string& dir, const std::string& arguments) {
   // Quiet unless it fails; the log stays in the temp dir for the failure message.
-  const std::string command =
-      "cd '" + dir + "' && openssl " + arguments + " >>openssl.log 2>&1";
+  const std::string command = "cd '" + dir + "' && openssl " + arguments + " >>openssl.log 2>&1";
   const int status = std::system(command.c_str());
   if (status != 0) {
     FAIL("openssl failed (" << status << "): openssl " << arguments << "\n"
@@ -39,8 +38,7 @@ void MakeLeaf(const std::string& dir, const std::string& ca, const std::string& 
   Openssl(dir, "req -new -key " + name + ".key -out " + name + ".csr -subj '" + subject + "'");
   WriteFile(dir + "/" + name + ".ext", extensions + "\n");
   Openssl(dir, "x509 -req -in " + name + ".csr -CA " + ca + ".crt -CAkey " + ca +
-                   ".key -CAcreateserial -out " + name + ".crt -days 2 -extfile " + name +
-                   ".ext");
+                   ".key -CAcreateserial -out " + name + ".crt -days 2 -extfile " + name + ".ext");
 }
 
 }  // namespace

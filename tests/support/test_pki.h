@@ -18,12 +18,12 @@ struct TestPki {
   std::string server_key;
   std::string client_cert;
   std::string client_key;
-  std::string other_ca_cert;       // a CA unrelated to ca_cert
-  std::string other_client_cert;   // signed by other_ca_cert
+  std::string other_ca_cert;      // a CA unrelated to ca_cert
+  std::string other_client_cert;  // signed by other_ca_cert
   std::string other_client_key;
   std::string second_server_cert;  // another server certificate from ca_cert (rotation)
   std::string second_server_key;
-  std::string encrypted_key;       // server_key under a passphrase
+  std::string encrypted_key;  // server_key under a passphrase
 };
 
 // A bcrypt hash of `password` at `cost`, made with libcrypt (crypt_gensalt + crypt).

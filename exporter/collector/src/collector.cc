@@ -127,8 +127,7 @@ std::shared_ptr<const Collector::FetchRecord> Collector::FetchShared(
     record = std::make_shared<FetchRecord>(fetcher(request), std::chrono::duration<double>{});
   } catch (const std::exception& e) {
     FetchError failed{FetchErrorKind::kConnect, std::string("snapshot fetch failed: ") + e.what()};
-    record = std::make_shared<FetchRecord>(std::move(failed),
-                                           std::chrono::duration<double>{});
+    record = std::make_shared<FetchRecord>(std::move(failed), std::chrono::duration<double>{});
   }
   record->duration = std::chrono::steady_clock::now() - started;
   RecordOutcome(*record);
@@ -164,9 +163,10 @@ void Collector::RecordOutcome(const FetchRecord& record) const {
   }
   if (next.up && (!previous.up || !previous.ever_fetched)) {
     log::LogInfo("proxy snapshot available", {{"state", "up"}});
-  } else if (!next.up && (previous.up || !previous.ever_fetched || previous.reason != next.reason)) {
+  } else if (!next.up &&
+             (previous.up || !previous.ever_fetched || previous.reason != next.reason)) {
     log::LogWarn("proxy snapshot unavailable",
-            {{"state", "down"}, {"reason", next.reason}, {"err", next.message}});
+                 {{"state", "down"}, {"reason", next.reason}, {"err", next.message}});
   }
 }
 

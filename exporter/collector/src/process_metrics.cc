@@ -9,7 +9,6 @@
 #include <optional>
 #include <string>
 
-
 namespace exporter::collector {
 namespace {
 
@@ -91,9 +90,9 @@ void WriteProcessMetrics(conversion::SampleSink* sink) {
     sink->Single({"process_virtual_memory_bytes", "Virtual memory size in bytes."},
                  stat->virtual_bytes);
     if (stat->start_time_seconds > 0) {
-      sink->Single({"process_start_time_seconds",
-                    "Start time of the process since unix epoch in seconds."},
-                   stat->start_time_seconds);
+      sink->Single(
+          {"process_start_time_seconds", "Start time of the process since unix epoch in seconds."},
+          stat->start_time_seconds);
     }
   }
   if (const auto fds = OpenFds()) {

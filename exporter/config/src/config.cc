@@ -15,7 +15,6 @@
 #include <limits>
 #include <memory>
 #include <sstream>
-#include <utility>
 
 #include "exporter/conversion/metric_names.h"
 #include "exporter/log/log.h"
@@ -61,7 +60,7 @@ bool IsHostname(std::string_view host) {
   return true;
 }
 
-[[noreturn]] void Problem(std::string problem) { throw ConfigError(std::move(problem)); }
+[[noreturn]] void Problem(const std::string& problem) { throw ConfigError(problem); }
 
 constexpr unsigned kAnyUnsigned = std::numeric_limits<unsigned>::max();
 
@@ -129,7 +128,8 @@ void ReadIps(const YamlReader& reader, const Entry& section, conversion::IpOptio
       });
 }
 
-void ReadMetrics(const YamlReader& reader, const Entry& section, conversion::MetricsOptions& metrics) {
+void ReadMetrics(const YamlReader& reader, const Entry& section,
+                 conversion::MetricsOptions& metrics) {
   reader.ReadSection(
       section, {
                    {"namespace",
@@ -152,15 +152,16 @@ void ReadMetrics(const YamlReader& reader, const Entry& section, conversion::Met
 
 void ReadLog(const YamlReader& reader, const Entry& section, LogConfig& log) {
   reader.ReadSection(
-      section,
-      {
-          {"level",
-           [&](const Entry& e) {
-             log.level = reader.Choice(e, log::ParseLogLevel, "debug, info, warn, error");
-           }},
-          {"format",
-           [&](const Entry& e) { log.format = reader.Choice(e, log::ParseLogFormat, "logfmt, json"); }},
-      });
+      section, {
+                   {"level",
+                    [&](const Entry& e) {
+                      log.level = reader.Choice(e, log::ParseLogLevel, "debug, info, warn, error");
+                    }},
+                   {"format",
+                    [&](const Entry& e) {
+                      log.format = reader.Choice(e, log::ParseLogFormat, "logfmt, json");
+                    }},
+               });
 }
 
 void ReadConfig(const YamlReader& reader, const YAML::Node& root, Config& config) {
@@ -430,7 +431,6 @@ void CheckMetricNamespace(std::string_view metric_namespace) {
   }
 }
 
-
 Config ParseConfig(const std::string& yaml_text, const std::string& source_name) {
   const YamlReader reader(source_name);
   Config config;
@@ -484,9 +484,8 @@ void ValidateConfig(const Config& config) {
   ValidateAt("web.max_connections", [&] {
     CheckRange(config.web.max_connections, 2, kMaxConnectionsLimit);
     if (config.web.max_connections <= config.web.max_requests) {
-      Problem("must be greater than web.max_requests (" +
-              std::to_string(config.web.max_requests) + "), got " +
-              std::to_string(config.web.max_connections));
+      Problem("must be greater than web.max_requests (" + std::to_string(config.web.max_requests) +
+              "), got " + std::to_string(config.web.max_connections));
     }
   });
   ValidateAt("metrics.namespace", [&] { CheckMetricNamespace(config.metrics.metric_namespace); });

@@ -82,7 +82,6 @@ std::string ResolveAgainst(const std::string& source, const std::string& path) {
   return source.substr(0, slash + 1) + path;
 }
 
-
 class WebConfigReader {
  public:
   explicit WebConfigReader(std::string source) : reader_(source), source_(std::move(source)) {}
@@ -123,12 +122,15 @@ class WebConfigReader {
                                     std::string_view what) const {
     std::vector<std::string> values;
     if (e.value.IsNull()) return values;
-    if (!e.value.IsSequence()) Fail(e, "expected a list of " + std::string(what) + ", got " + Describe(e.value));
+    if (!e.value.IsSequence())
+      Fail(e, "expected a list of " + std::string(what) + ", got " + Describe(e.value));
     for (auto it = e.value.begin(); it != e.value.end(); ++it) {
       const YAML::Node item = *it;
       const int line = item.Mark().line;
       if (!item.IsScalar()) {
-        reader_.Fail(line, e.path, "expected a list of " + std::string(what) + ", got " + Describe(item) + " in it");
+        reader_.Fail(
+            line, e.path,
+            "expected a list of " + std::string(what) + ", got " + Describe(item) + " in it");
       }
       const auto found = std::find_if(table.begin(), table.end(),
                                       [&](const NamedValue& n) { return n.name == item.Scalar(); });
@@ -169,21 +171,21 @@ class WebConfigReader {
             {"client_auth_type",
              [&](const Entry& e) {
                const std::string text = reader_.String(e);
-               const auto found =
-                   std::find_if(kClientAuthTypes.begin(), kClientAuthTypes.end(),
-                                [&](const NamedValue& n) { return n.name == text; });
+               const auto found = std::find_if(kClientAuthTypes.begin(), kClientAuthTypes.end(),
+                                               [&](const NamedValue& n) { return n.name == text; });
                if (found == kClientAuthTypes.end()) {
                  Fail(e, "must be one of " + KnownNames(kClientAuthTypes) + ", got " +
                              QuoteForMessage(text));
                }
-               tls.client_auth_type =
-                   static_cast<ClientAuthType>(found - kClientAuthTypes.begin());
+               tls.client_auth_type = static_cast<ClientAuthType>(found - kClientAuthTypes.begin());
                client_auth_given = true;
              }},
             {"min_version", [&](const Entry& e) { tls.min_version = Version(e); }},
             {"max_version", [&](const Entry& e) { tls.max_version = Version(e); }},
             {"cipher_suites",
-             [&](const Entry& e) { tls.cipher_suites = NameList(e, kCipherSuites, "cipher suite"); }},
+             [&](const Entry& e) {
+               tls.cipher_suites = NameList(e, kCipherSuites, "cipher suite");
+             }},
             {"curve_preferences",
              [&](const Entry& e) { tls.curve_preferences = NameList(e, kCurves, "curve"); }},
             {"prefer_server_cipher_suites",
@@ -210,13 +212,15 @@ class WebConfigReader {
     if (!tls.client_ca_file.empty() && !client_auth_given) {
       tls.client_auth_type = ClientAuthType::kRequireAndVerifyClientCert;
     } else if (!tls.client_ca_file.empty() && !verifies) {
-      fail_section("client_ca_file is set but client_auth_type " +
-                   std::string(kClientAuthTypes[static_cast<std::size_t>(tls.client_auth_type)].name) +
-                   " does not verify client certificates");
+      fail_section(
+          "client_ca_file is set but client_auth_type " +
+          std::string(kClientAuthTypes[static_cast<std::size_t>(tls.client_auth_type)].name) +
+          " does not verify client certificates");
     } else if (tls.client_ca_file.empty() && verifies) {
-      fail_section("client_auth_type " +
-                   std::string(kClientAuthTypes[static_cast<std::size_t>(tls.client_auth_type)].name) +
-                   " needs client_ca_file");
+      fail_section(
+          "client_auth_type " +
+          std::string(kClientAuthTypes[static_cast<std::size_t>(tls.client_auth_type)].name) +
+          " needs client_ca_file");
     }
     if (tls.max_version && *tls.max_version < tls.min_version) {
       fail_section("max_version " + std::string(TlsVersionName(*tls.max_version)) +
@@ -226,31 +230,33 @@ class WebConfigReader {
   }
 
   void ReadHttp(const Entry& section, WebConfigFile& web) {
-    reader_.ReadSection(
-        section,
-        {
-            // HTTP/2 is negotiated by ALPN; civetweb serves HTTP/1.1 only and does not offer
-            // h2, so clients use HTTP/1.1 whatever this says.
-            {"http2",
-             [&](const Entry& e) { reader_.Bool(e); }},
-            {"headers", [&](const Entry& e) { ReadHeaders(e, web); }},
-        });
+    reader_.ReadSection(section,
+                        {
+                            // HTTP/2 is negotiated by ALPN; civetweb serves HTTP/1.1 only and does
+                            // not offer h2, so clients use HTTP/1.1 whatever this says.
+                            {"http2", [&](const Entry& e) { reader_.Bool(e); }},
+                            {"headers", [&](const Entry& e) { ReadHeaders(e, web); }},
+                        });
   }
 
   void ReadHeaders(const Entry& section, WebConfigFile& web) {
     if (section.value.IsNull()) return;
-    if (!section.value.IsMap()) Fail(section, "expected a map of header: value, got " + Describe(section.value));
+    if (!section.value.IsMap())
+      Fail(section, "expected a map of header: value, got " + Describe(section.value));
     for (auto it = section.value.begin(); it != section.value.end(); ++it) {
       const YAML::Node key = it->first;
       const YAML::Node value = it->second;
       const int line = key.Mark().line;
-      if (!key.IsScalar()) reader_.Fail(line, section.path, "expected a header name, got " + Describe(key));
+      if (!key.IsScalar())
+        reader_.Fail(line, section.path, "expected a header name, got " + Describe(key));
       const std::string& name = key.Scalar();
       const std::string path = section.path + "." + PathSegment(name);
-      const auto allowed = std::find_if(kAllowedHeaders.begin(), kAllowedHeaders.end(),
-                                        [&](std::string_view h) { return strings::EqualsIgnoreCase(h, name); });
+      const auto allowed =
+          std::find_if(kAllowedHeaders.begin(), kAllowedHeaders.end(),
+                       [&](std::string_view h) { return strings::EqualsIgnoreCase(h, name); });
       if (allowed == kAllowedHeaders.end()) {
-        reader_.Fail(line, path, "header not allowed (allowed: " + KnownNames(kAllowedHeaders) + ")");
+        reader_.Fail(line, path,
+                     "header not allowed (allowed: " + KnownNames(kAllowedHeaders) + ")");
       }
       for (const auto& [seen, unused] : web.headers) {
         if (strings::EqualsIgnoreCase(seen, name)) reader_.Fail(line, path, "duplicate header");
@@ -261,8 +267,9 @@ class WebConfigReader {
         return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
       });
       if (text.empty() || !printable) {
-        reader_.Fail(line, path, "must be a non-empty value without control characters, got " +
-                                     QuoteForMessage(text));
+        reader_.Fail(
+            line, path,
+            "must be a non-empty value without control characters, got " + QuoteForMessage(text));
       }
       if (*allowed == "X-Content-Type-Options" && text != "nosniff") {
         reader_.Fail(line, path, "must be nosniff, got " + QuoteForMessage(text));
@@ -287,7 +294,8 @@ class WebConfigReader {
       const YAML::Node key = it->first;
       const YAML::Node value = it->second;
       const int line = key.Mark().line;
-      if (!key.IsScalar()) reader_.Fail(line, section.path, "expected a user name, got " + Describe(key));
+      if (!key.IsScalar())
+        reader_.Fail(line, section.path, "expected a user name, got " + Describe(key));
       const std::string& name = key.Scalar();
       const std::string path = section.path + "." + PathSegment(name);
       // Basic authentication splits user and password at the first ':'.
@@ -298,7 +306,8 @@ class WebConfigReader {
       for (const BasicAuthUser& seen : web.basic_auth_users) {
         if (seen.name == name) reader_.Fail(line, path, "duplicate user");
       }
-      if (!value.IsScalar()) reader_.Fail(line, path, "expected a bcrypt hash, got " + Describe(value));
+      if (!value.IsScalar())
+        reader_.Fail(line, path, "expected a bcrypt hash, got " + Describe(value));
       // Never quote the hash back: it would put it into logs.
       if (!BcryptCost(value.Scalar())) {
         reader_.Fail(line, path,

@@ -105,7 +105,8 @@ void YamlReader::ReadDocument(const std::string& yaml_text,
                               const std::function<void(const YAML::Node& root)>& read) const {
   try {
     const DocumentCount documents = CountDocuments(yaml_text);
-    if (documents.count > 1) Fail(documents.second_line, "", "expected one YAML document, got more");
+    if (documents.count > 1)
+      Fail(documents.second_line, "", "expected one YAML document, got more");
     if (documents.count == 0) return;
     const YAML::Node root = YAML::Load(yaml_text);
     if (root.IsNull()) return;
@@ -118,12 +119,12 @@ void YamlReader::ReadDocument(const std::string& yaml_text,
 }
 
 std::optional<bool> ParseYamlBool(std::string_view text) {
-  for (const std::string_view yes : {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on",
-                                     "On", "ON"}) {
+  for (const std::string_view yes :
+       {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"}) {
     if (text == yes) return true;
   }
-  for (const std::string_view no : {"n", "N", "no", "No", "NO", "false", "False", "FALSE", "off",
-                                    "Off", "OFF"}) {
+  for (const std::string_view no :
+       {"n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"}) {
     if (text == no) return false;
   }
   return std::nullopt;

@@ -68,11 +68,13 @@ void AddUnlistedIps(const proxy_client::Snapshot& snapshot, FoldedSeries* folded
   }
   // distinctIPs is any finite number the proxy sends (1e308 included): clamp before converting.
   constexpr double kMaxCount = 1e15;
-  const double unlisted = *connections.distinct_ips - static_cast<double>(connections.by_ip->size());
+  const double unlisted =
+      *connections.distinct_ips - static_cast<double>(connections.by_ip->size());
   folded->folded += static_cast<std::size_t>(std::min(unlisted, kMaxCount));
   SeriesEntry& other = *folded->other;
   const double unlisted_connections = connections.active - Sum(*connections.by_ip);
-  if (unlisted_connections > 0) other.connections = other.connections.value_or(0) + unlisted_connections;
+  if (unlisted_connections > 0)
+    other.connections = other.connections.value_or(0) + unlisted_connections;
   const auto& throughput = snapshot.throughput;
   if (throughput && throughput->by_ip && throughput->instant) {
     const proxy_client::InOut listed = Sum(*throughput->by_ip);
@@ -118,19 +120,16 @@ FoldedSeries AggregateIps(const proxy_client::Snapshot& snapshot, const IpOption
   const auto& by_ip = snapshot.connections.by_ip;
   const auto* throughput_by_ip =
       snapshot.throughput && snapshot.throughput->by_ip ? &*snapshot.throughput->by_ip : nullptr;
-  SeriesFolder folder(by_ip ? by_ip->size() : 0);
-  AddConnectionsAndThroughput(
-      &folder, by_ip ? &*by_ip : nullptr, throughput_by_ip,
-      [&](SeriesFolder* f, std::string_view ip, bool unique) {
-        return FindIp(f, ip, unique, options);
-      });
   FoldOptions fold;
   fold.keep = options.top;
   fold.keep_without_connections = false;
   fold.always_other = true;
-  fold.connections_reported = by_ip.has_value();
-  fold.throughput_reported = throughput_by_ip != nullptr;
-  FoldedSeries folded = std::move(folder).Fold(fold);
+  FoldedSeries folded = FoldConnectionsAndThroughput(
+      by_ip ? &*by_ip : nullptr, throughput_by_ip,
+      [&](SeriesFolder* f, std::string_view ip, bool unique) {
+        return FindIp(f, ip, unique, options);
+      },
+      fold);
   AddUnlistedIps(snapshot, &folded);
   return folded;
 }

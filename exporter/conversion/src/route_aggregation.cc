@@ -9,16 +9,12 @@ FoldedSeries AggregateRoutes(const proxy_client::Snapshot& snapshot, const Route
   const auto* throughput_by_route = snapshot.throughput && snapshot.throughput->by_route
                                         ? &*snapshot.throughput->by_route
                                         : nullptr;
-  SeriesFolder folder(by_route ? by_route->size() : 0);
-  AddConnectionsAndThroughput(&folder, by_route ? &*by_route : nullptr, throughput_by_route,
-                              &FindRawName);
   FoldOptions fold;
   fold.keep = options.max;
   fold.keep_without_connections = true;
   fold.always_other = false;
-  fold.connections_reported = by_route.has_value();
-  fold.throughput_reported = throughput_by_route != nullptr;
-  return std::move(folder).Fold(fold);
+  return FoldConnectionsAndThroughput(by_route ? &*by_route : nullptr, throughput_by_route,
+                                      &FindRawName, fold);
 }
 
 }  // namespace exporter::conversion

@@ -8,6 +8,7 @@
 
 #include "exporter/conversion/ip_aggregation.h"
 #include "exporter/conversion/label_value.h"
+#include "exporter/conversion/metric_names.h"
 #include "exporter/conversion/route_aggregation.h"
 
 namespace exporter::conversion {
@@ -173,7 +174,8 @@ AggregationCounts WriteSnapshotMetrics(const proxy_client::Snapshot& snapshot,
   if (const auto& percentiles = snapshot.percentiles) {
     if (std::size_t count = PercentileCount(percentiles->connection_duration_ms); count > 0) {
       builder.Begin("connection_duration_seconds",
-                    "Connection duration percentiles as estimated by the proxy.", MetricType::kGauge);
+                    "Connection duration percentiles as estimated by the proxy.",
+                    MetricType::kGauge);
       AddPercentiles(&builder, *percentiles->connection_duration_ms, kMillisecondsPerSecond, {});
     }
     const std::size_t count = PercentileCount(percentiles->bytes_transferred_in) +

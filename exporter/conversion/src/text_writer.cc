@@ -50,17 +50,20 @@ bool NeedsEscaping(std::string_view text) {
   const auto special = [](std::uint64_t word) {
     return HasByte(word, '\\') || HasByte(word, '\n') || (kEscapeQuote && HasByte(word, '"'));
   };
-  std::size_t i = 0;
-  for (; i + 8 <= text.size(); i += 8) {
-    std::uint64_t word;
+  if (text.size() < 8) {
+    for (const char c : text) {
+      if (c == '\\' || c == '\n' || (kEscapeQuote && c == '"')) return true;
+    }
+    return false;
+  }
+  std::uint64_t word;
+  for (std::size_t i = 0; i + 8 <= text.size(); i += 8) {
     std::memcpy(&word, text.data() + i, 8);
     if (special(word)) return true;
   }
-  if (i < text.size()) {
-    std::uint64_t word = 0;  // zero bytes are never special
-    std::memcpy(&word, text.data() + i, text.size() - i);
-    if (special(word)) return true;
-  }
+  // The last eight bytes, overlapping the ones already checked: one load, no byte loop.
+  std::memcpy(&word, text.data() + text.size() - 8, 8);
+  if (special(word)) return true;
   return false;
 }
 

@@ -4,9 +4,9 @@
 #include <openssl/ssl.h>
 
 #include <cerrno>
-#include <condition_variable>
 #include <charconv>
 #include <cmath>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -154,8 +154,8 @@ struct HttpServer::State {
     {
       std::lock_guard lock(deflate_mutex);
       // Same owner: the same text, even if its buffer is later recycled for another fetch.
-      const bool same = deflated && !deflated_text.owner_before(text) &&
-                        !text.owner_before(deflated_text);
+      const bool same =
+          deflated && !deflated_text.owner_before(text) && !text.owner_before(deflated_text);
       if (!same) {
         deflated = std::make_shared<SnapshotDeflate>();
         deflated_text = text;
@@ -293,8 +293,8 @@ struct HttpServer::State {
       }
     } release_held{*this, held};
     // The parts go out as they are: the shared snapshot text is never copied per scrape.
-    SendResponseParts(conn, 200, kMetricsContentType,
-                      {text.head, text.snapshot_view(), text.tail}, head, headers);
+    SendResponseParts(conn, 200, kMetricsContentType, {text.head, text.snapshot_view(), text.tail},
+                      head, headers);
   }
 
   void Handle(mg_connection* conn) {
@@ -321,7 +321,8 @@ struct HttpServer::State {
     }
     if (current->RequiresAuth() && !(health && options.health_endpoints_without_auth) &&
         !current->auth->Check(mg_get_header(conn, "Authorization"))) {
-      headers.emplace_back("WWW-Authenticate", "Basic realm=\"smartproxy_exporter\", charset=\"UTF-8\"");
+      headers.emplace_back("WWW-Authenticate",
+                           "Basic realm=\"smartproxy_exporter\", charset=\"UTF-8\"");
       SendText(conn, 401, "Unauthorized\n", head, headers);
       return;
     }
@@ -437,25 +438,20 @@ HttpServer::HttpServer(HttpServerOptions options, const Collector& collector)
   const std::string ports = CivetListeningPorts(o.listen_address) + (tls ? "s" : "");
   const std::string num_threads = std::to_string(threads);
   const std::string request_timeout = std::to_string(o.request_timeout.count());
-  const char* config[] = {"listening_ports", ports.c_str(),
-                          "num_threads", num_threads.c_str(),
-                          "request_timeout_ms", request_timeout.c_str(),
-                          "keep_alive_timeout_ms", "2000",
-                          "enable_keep_alive", "yes",
-                          // civetweb writes the status line, each header and the body in
-                          // separate sends: without TCP_NODELAY, Nagle's algorithm holds the
-                          // last small segment for the client's delayed ACK, about 40 ms on
-                          // every keep-alive scrape (measured in bench/scrape).
-                          "tcp_nodelay", "1",
-                          // Requests are small GETs: 16 KiB of headers is ample.
-                          "max_request_size", "16384",
-                          "listen_backlog", "256",
-                          "enable_directory_listing", "no",
-                          // Paths are compared as sent: decoding would turn "/metrics%00.png"
-                          // into "/metrics" (a C string cut at the NUL), and no endpoint needs
-                          // decoding.
-                          "decode_url", "no",
-                          nullptr};
+  const char* config[] = {
+      "listening_ports", ports.c_str(), "num_threads", num_threads.c_str(), "request_timeout_ms",
+      request_timeout.c_str(), "keep_alive_timeout_ms", "2000", "enable_keep_alive", "yes",
+      // civetweb writes the status line, each header and the body in
+      // separate sends: without TCP_NODELAY, Nagle's algorithm holds the
+      // last small segment for the client's delayed ACK, about 40 ms on
+      // every keep-alive scrape (measured in bench/scrape).
+      "tcp_nodelay", "1",
+      // Requests are small GETs: 16 KiB of headers is ample.
+      "max_request_size", "16384", "listen_backlog", "256", "enable_directory_listing", "no",
+      // Paths are compared as sent: decoding would turn "/metrics%00.png"
+      // into "/metrics" (a C string cut at the NUL), and no endpoint needs
+      // decoding.
+      "decode_url", "no", nullptr};
   mg_callbacks callbacks{};
   // begin_request sees every request, before civetweb's own file serving (of which there is
   // none: no document_root), so the exporter owns every path.

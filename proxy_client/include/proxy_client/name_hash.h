@@ -20,7 +20,7 @@ inline std::uint64_t HashSeed() {
   return seed;
 }
 
-// Thread-safe. A seeded hash for map names (IPs, routes: mostly under 40 bytes), eight bytes per step.
+// Thread-safe. A seeded hash for map names (IPs, routes: mostly under 40 bytes), 8 bytes a step.
 inline std::size_t HashName(std::string_view name) {
   constexpr std::uint64_t kMultiplier = 0xbf58476d1ce4e5b9ULL;
   std::uint64_t hash = HashSeed() ^ (name.size() * 0x9E3779B97F4A7C15ULL);

@@ -31,8 +31,8 @@ struct ProxyInfo {
 };
 
 struct Connections {
-  double active = 0;  // required
-  double total = 0;   // required, counter
+  double active = 0;                            // required
+  double total = 0;                             // required, counter
   std::optional<NamedValues<double>> by_route;  // active connections per route
   std::optional<NamedValues<double>> by_ip;     // active connections per client IP
   std::optional<double> distinct_ips;           // distinct client IPs before any ?ips= limit
@@ -65,8 +65,8 @@ struct Percentiles {
 };
 
 struct Snapshot {
-  std::int64_t schema_version = 1;
-  double timestamp_ms = 0;  // ms since the Unix epoch when the proxy took the snapshot
+  std::int64_t schema_version = 0;  // the document's schemaVersion, stored by the parser; 0: none
+  double timestamp_ms = 0;          // ms since the Unix epoch when the proxy took the snapshot
   std::optional<ProxyInfo> proxy;
   Connections connections;
   std::optional<Requests> requests;

@@ -7,16 +7,12 @@
 #include <string>
 #include <string_view>
 
+#include "proxy_client/defaults.h"
 #include "proxy_client/expected.h"
 #include "proxy_client/fetch_error.h"
 #include "proxy_client/snapshot.h"
 
 namespace proxy_client {
-
-// The defaults of the fetch; the exporter's configuration (proxy.*) takes them from here.
-inline constexpr std::string_view kDefaultSocketPath = "/run/smartproxy/metrics.sock";
-inline constexpr std::size_t kDefaultMaxBodyBytes = 64 * 1024 * 1024;
-inline constexpr std::chrono::milliseconds kDefaultFetchTimeout{2000};
 
 struct SnapshotClientOptions {
   std::string socket_path{kDefaultSocketPath};
@@ -25,7 +21,7 @@ struct SnapshotClientOptions {
 
 struct FetchRequest {
   std::chrono::milliseconds deadline = kDefaultFetchTimeout;  // connect, request and response
-  std::optional<unsigned> ips;               // ?ips=N; nullopt asks for every IP
+  std::optional<unsigned> ips;                                // ?ips=N; nullopt asks for every IP
 };
 
 struct FetchResult {

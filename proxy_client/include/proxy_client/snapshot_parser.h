@@ -11,8 +11,9 @@ namespace proxy_client {
 
 struct ParseError {
   bool unsupported_version = false;  // schemaVersion parsed, but not one we speak
-  std::string message;  // names the JSON path and the problem, e.g.
-                        // connections.byRoute["api"]: expected a non-negative number, got "x"
+  // Names the JSON path and the problem, e.g.
+  // connections.byRoute["api"]: expected a non-negative number, got "x"
+  std::string message;
 };
 
 // Parses protocol v1 JSON into a Snapshot. Reuses its buffers across calls, so keep one per

@@ -3,6 +3,9 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -10,7 +13,9 @@
 
 #include "child_process.h"
 #include "conversion_harness.h"
+#include "exporter/collector/build_info.h"
 #include "exposition.h"
+#include "temp_dir.h"
 
 using namespace std::chrono_literals;
 using exporter::collector::Collector;
@@ -37,6 +42,27 @@ std::map<std::string, double> Samples(const Collector& collector,
   return test_support::ParseExposition(collector.Scrape(deadline).Joined());
 }
 
+// `text` with what a run measures replaced by "<measured>": the value of the fetch's duration
+// and of every process_* sample. The git revision in build_info becomes "<revision>", since it
+// changes with every commit. Everything else is compared as served.
+std::string NormaliseMeasured(const std::string& text) {
+  std::istringstream lines(text);
+  std::string normalised;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with("process_") ||
+        line.starts_with("smartproxy_exporter_snapshot_duration_seconds ")) {
+      line = line.substr(0, line.rfind(' ') + 1) + "<measured>";
+    }
+    normalised += line + '\n';
+  }
+  const std::string revision =
+      "revision=\"" + std::string(exporter::collector::BuildRevision()) + "\"";
+  if (const auto at = normalised.find(revision); at != std::string::npos) {
+    normalised.replace(at, revision.size(), "revision=\"<revision>\"");
+  }
+  return normalised;
+}
+
 }  // namespace
 
 TEST_CASE("Collector serves up=0 and its own metrics when the proxy is unreachable") {
@@ -48,12 +74,33 @@ TEST_CASE("Collector serves up=0 and its own metrics when the proxy is unreachab
   const auto samples = Samples(collector);
   CHECK(test_support::SampleValue(samples, "smartproxy_up") == 0);
   CHECK(test_support::SampleValue(samples, "smartproxy_exporter_scrapes_total") == 1);
-  CHECK(test_support::SampleValue(samples, "smartproxy_exporter_snapshot_errors_total{reason=\"connect\"}") == 1);
-  CHECK(test_support::SampleValue(samples, "smartproxy_exporter_snapshot_errors_total{reason=\"version\"}") == 0);
+  CHECK(test_support::SampleValue(
+            samples, "smartproxy_exporter_snapshot_errors_total{reason=\"connect\"}") == 1);
+  CHECK(test_support::SampleValue(
+            samples, "smartproxy_exporter_snapshot_errors_total{reason=\"version\"}") == 0);
   CHECK(samples.count("smartproxy_connections_active") == 0);
   CHECK(test_support::SampleValue(samples, "process_open_fds") > 0);
   CHECK(collector.Status().reason == "connect");
   CHECK(collector.Status().message == "no socket");
+}
+
+TEST_CASE("A scrape whose fetch fails to connect serves the golden up=0 text") {
+  // tests/golden/scrape_up0.prom is the whole text, normalised by NormaliseMeasured (the fetch's
+  // duration, the process_* values and the revision are not compared); UPDATE_GOLDEN=1 rewrites
+  // it. promtool checks the text as served, before normalisation.
+  const auto now = std::chrono::system_clock::time_point(std::chrono::milliseconds(1764043260000));
+  Collector collector(
+      [](const FetchRequest&) -> FetchOutcome {
+        return FetchError{FetchErrorKind::kConnect,
+                          "connect to /run/smartproxy/metrics.sock: no such file"};
+      },
+      CollectorOptions{}, [now] { return now; });
+  const std::string text = collector.Scrape(2s).Joined();
+  CHECK_PROMTOOL_CLEAN(text);
+  const std::string normalised = NormaliseMeasured(text);
+  const std::string golden_path = std::string(GOLDEN_DIR) + "/scrape_up0.prom";
+  if (std::getenv("UPDATE_GOLDEN") != nullptr) test_support::WriteFile(golden_path, normalised);
+  CHECK(normalised == test_support::ReadFile(golden_path));
 }
 
 TEST_CASE("Collector exports a fetched snapshot and forgets it by the next scrape") {
@@ -114,17 +161,18 @@ TEST_CASE("Collector's fetch deadline is the smaller of proxy.timeout and the sc
   CHECK(seen == 1500ms);
 }
 
-TEST_CASE("Concurrent scrapes share one fetch: the proxy is asked once") {
+TEST_CASE("Concurrent scrapes share one fetch: the proxy is asked once" *
+          doctest::test_suite("concurrency")) {
   std::atomic<int> calls{0};
   Collector* collector_ptr = nullptr;
   const exporter::collector::SnapshotFetcher collector_fetcher =
       [&](const FetchRequest&) -> FetchOutcome {
-        // Hold the first fetch until the three other scrapes are waiting for it.
-        if (++calls == 1) {
-          test_support::PollUntil([&] { return collector_ptr->ScrapesWaiting() == 3; }, 10s);
-        }
-        return SmallSnapshot(9);
-      };
+    // Hold the first fetch until the three other scrapes are waiting for it.
+    if (++calls == 1) {
+      test_support::PollUntil([&] { return collector_ptr->ScrapesWaiting() == 3; }, 10s);
+    }
+    return SmallSnapshot(9);
+  };
   Collector collector(collector_fetcher, CollectorOptions{});
   collector_ptr = &collector;
   CollectorOptions options;
@@ -147,7 +195,8 @@ TEST_CASE("Concurrent scrapes share one fetch: the proxy is asked once") {
   CHECK(calls == 2);  // the next scrape fetches afresh
 }
 
-TEST_CASE("A scrape waiting on another's fetch gives up at its own deadline") {
+TEST_CASE("A scrape waiting on another's fetch gives up at its own deadline" *
+          doctest::test_suite("concurrency")) {
   std::atomic<bool> release{false};
   Collector collector(
       [&](const FetchRequest&) -> FetchOutcome {
@@ -161,21 +210,22 @@ TEST_CASE("A scrape waiting on another's fetch gives up at its own deadline") {
   const auto samples = Samples(collector, 100ms);
   CHECK(std::chrono::steady_clock::now() - started < 2s);
   CHECK(test_support::SampleValue(samples, "smartproxy_up") == 0);
-  CHECK(test_support::SampleValue(samples, "smartproxy_exporter_snapshot_errors_total{reason=\"timeout\"}") == 1);
+  CHECK(test_support::SampleValue(
+            samples, "smartproxy_exporter_snapshot_errors_total{reason=\"timeout\"}") == 1);
   release = true;
   leader.join();
 }
 
 TEST_CASE("An exception thrown by a fetcher becomes up=0, never escapes") {
-  Collector collector(
-      [](const FetchRequest&) -> FetchOutcome { throw std::runtime_error("boom"); },
-      CollectorOptions{});
+  Collector collector([](const FetchRequest&) -> FetchOutcome { throw std::runtime_error("boom"); },
+                      CollectorOptions{});
   const auto samples = Samples(collector);
   CHECK(test_support::SampleValue(samples, "smartproxy_up") == 0);
   CHECK(collector.Status().message.find("boom") != std::string::npos);
 }
 
-TEST_CASE("Scrape's snapshot text is the conversion's, shared by concurrent scrapes") {
+TEST_CASE("Scrape's snapshot text is the conversion's, shared by concurrent scrapes" *
+          doctest::test_suite("concurrency")) {
   std::atomic<int> calls{0};
   const Collector* collector_ptr = nullptr;
   const exporter::collector::SnapshotFetcher fetcher = [&](const FetchRequest&) -> FetchOutcome {
@@ -206,11 +256,13 @@ TEST_CASE("Scrape's snapshot text is the conversion's, shared by concurrent scra
   fetched.snapshot.connections.by_route = proxy_client::NamedValues<double>{{"a", 3}, {"b", 1}};
   const auto converted = test_support::Convert(fetched.snapshot, options.metrics, now);
   CHECK(std::string(first.snapshot->view()) == converted.text);
-  CHECK(first.head == "# HELP smartproxy_up 1 when this scrape's snapshot was fetched from the proxy "
-                      "and parsed, else 0.\n# TYPE smartproxy_up gauge\nsmartproxy_up 1\n");
+  CHECK(first.head ==
+        "# HELP smartproxy_up 1 when this scrape's snapshot was fetched from the proxy "
+        "and parsed, else 0.\n# TYPE smartproxy_up gauge\nsmartproxy_up 1\n");
   CHECK(first.tail.starts_with("# HELP smartproxy_exporter_build_info "));
   const auto scraped = test_support::ParseExposition(collector.Scrape(10s).Joined());
-  CHECK(test_support::SampleValue(scraped, "smartproxy_route_connections_active{route=\"a\"}") == 3);
+  CHECK(test_support::SampleValue(scraped, "smartproxy_route_connections_active{route=\"a\"}") ==
+        3);
 }
 
 TEST_CASE("Scrape renders into the buffer of a snapshot text no scrape holds any more") {
@@ -237,7 +289,8 @@ TEST_CASE("Scrape renders into the buffer of a snapshot text no scrape holds any
   CHECK(next.snapshot->view() == expected);
 }
 
-TEST_CASE("Concurrent scrapes never see their snapshot text reused while they hold it") {
+TEST_CASE("Concurrent scrapes never see their snapshot text reused while they hold it" *
+          doctest::test_suite("concurrency")) {
   std::atomic<int> fetches{0};
   Collector collector([&](const FetchRequest&) -> FetchOutcome { return SmallSnapshot(++fetches); },
                       CollectorOptions{});

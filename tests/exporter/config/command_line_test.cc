@@ -90,7 +90,8 @@ TEST_CASE("Unknown flags and arguments are rejected, naming them") {
   CHECK(ErrorOf({"--web.config.file="}) == "--web.config.file: must not be empty");
   CHECK(ErrorOf({"--web.health-endpoints-without-auth=yes"}) ==
         "--web.health-endpoints-without-auth: takes no value");
-  CHECK(ErrorOf({"--web.max-connections=1"}) == "--web.max-connections: must be between 2 and 10000, got 1");
+  CHECK(ErrorOf({"--web.max-connections=1"}) ==
+        "--web.max-connections: must be between 2 and 10000, got 1");
   CHECK(ErrorOf({"-v"}) == "unknown flag -v (see --help)");
   CHECK(ErrorOf({"--a\nb"}) == "unknown flag --\"a\\nb\" (see --help)");
   CHECK(ErrorOf({"extra"}) ==

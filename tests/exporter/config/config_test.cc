@@ -149,17 +149,18 @@ TEST_CASE("Unknown keys are rejected with file, line and key path") {
           "config.yml:2: web.health_endpoints_without_auth: expected true or false, got \"maybe\"");
   }
   SUBCASE("booleans: one grammar for this file and the web config (YAML 1.1, as yaml.v2 reads)") {
-    for (const char* yes : {"true", "True", "TRUE", "yes", "Yes", "YES", "y", "Y", "on", "On", "ON"}) {
+    for (const char* yes :
+         {"true", "True", "TRUE", "yes", "Yes", "YES", "y", "Y", "on", "On", "ON"}) {
       CAPTURE(yes);
       CHECK(ParseConfig(std::string("web:\n  health_endpoints_without_auth: ") + yes + "\n", "c")
                 .web.health_endpoints_without_auth);
     }
-    for (const char* no : {"false", "False", "FALSE", "no", "No", "NO", "n", "N", "off", "Off",
-                           "OFF"}) {
+    for (const char* no :
+         {"false", "False", "FALSE", "no", "No", "NO", "n", "N", "off", "Off", "OFF"}) {
       CAPTURE(no);
-      CHECK_FALSE(ParseConfig(std::string("web:\n  health_endpoints_without_auth: ") + no + "\n",
-                              "c")
-                      .web.health_endpoints_without_auth);
+      CHECK_FALSE(
+          ParseConfig(std::string("web:\n  health_endpoints_without_auth: ") + no + "\n", "c")
+              .web.health_endpoints_without_auth);
     }
     CHECK(ErrorOf("web:\n  health_endpoints_without_auth: tRUE\n") ==
           "config.yml:2: web.health_endpoints_without_auth: expected true or false, got \"tRUE\"");

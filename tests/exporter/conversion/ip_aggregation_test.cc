@@ -80,7 +80,8 @@ TEST_CASE("Top-N IPs plus other preserve the per-IP sums exactly") {
 
 TEST_CASE("IP ranking breaks ties by name, keeps the order of appearance and folds the rest") {
   const auto snapshot = WithIps({{"b", 5}, {"c", 5}, {"a", 5}, {"d", 9}, {"e", 1}});
-  const auto series = exporter::conversion::AggregateIps(snapshot, exporter::conversion::IpOptions{3});
+  const auto series =
+      exporter::conversion::AggregateIps(snapshot, exporter::conversion::IpOptions{3});
   REQUIRE(series.kept.size() == 3);
   CHECK(series.kept[0].name == "b");
   CHECK(series.kept[1].name == "a");
@@ -94,7 +95,8 @@ TEST_CASE("IP ranking breaks ties by name, keeps the order of appearance and fol
 
 TEST_CASE("IP other is present and zero when nothing is folded") {
   const auto snapshot = WithIps({{"a", 1}}, NamedValues<InOut>{{"a", {1, 2}}});
-  const auto series = exporter::conversion::AggregateIps(snapshot, exporter::conversion::IpOptions{});
+  const auto series =
+      exporter::conversion::AggregateIps(snapshot, exporter::conversion::IpOptions{});
   REQUIRE(series.other.has_value());
   CHECK(series.other->connections == 0.0);
   CHECK(series.other->throughput->in == 0.0);
@@ -104,7 +106,8 @@ TEST_CASE("IP other is present and zero when nothing is folded") {
 TEST_CASE("Throughput of IPs without active connections is summed into other") {
   const auto snapshot =
       WithIps({{"a", 1}}, NamedValues<InOut>{{"a", {1, 2}}, {"gone", {10, 20}}, {"left", {5, 5}}});
-  const auto series = exporter::conversion::AggregateIps(snapshot, exporter::conversion::IpOptions{});
+  const auto series =
+      exporter::conversion::AggregateIps(snapshot, exporter::conversion::IpOptions{});
   REQUIRE(series.kept.size() == 1);
   CHECK(series.kept[0].name == "a");
   CHECK(series.kept[0].throughput->in == 1.0);
@@ -116,7 +119,8 @@ TEST_CASE("Throughput of IPs without active connections is summed into other") {
 
 TEST_CASE("A real IP entry named other is merged into the folded other") {
   const auto snapshot = WithIps({{"other", 4}, {"a", 1}, {"b", 2}});
-  const auto series = exporter::conversion::AggregateIps(snapshot, exporter::conversion::IpOptions{1});
+  const auto series =
+      exporter::conversion::AggregateIps(snapshot, exporter::conversion::IpOptions{1});
   REQUIRE(series.kept.size() == 1);
   CHECK(series.kept[0].name == "b");
   CHECK(series.other->connections == 5.0);
@@ -129,7 +133,8 @@ TEST_CASE("IPv4 and IPv6 addresses are reduced to their networks") {
   CHECK(exporter::conversion::IpNetwork("203.0.113.7", 0, 64) == "0.0.0.0/0");
   CHECK(exporter::conversion::IpNetwork("203.0.113.255", 20, 64) == "203.0.112.0/20");
   CHECK(exporter::conversion::IpNetwork("2001:db8::1", 24, 64) == "2001:db8::/64");
-  CHECK(exporter::conversion::IpNetwork("2001:db8:aaaa:bbbb:cccc::1", 24, 56) == "2001:db8:aaaa:bb00::/56");
+  CHECK(exporter::conversion::IpNetwork("2001:db8:aaaa:bbbb:cccc::1", 24, 56) ==
+        "2001:db8:aaaa:bb00::/56");
   CHECK(exporter::conversion::IpNetwork("2001:db8::1", 24, 128) == "2001:db8::1/128");
   CHECK(exporter::conversion::IpNetwork("::ffff:198.51.100.9", 24, 64) == "198.51.100.0/24");
   CHECK_FALSE(exporter::conversion::IpNetwork("not-an-ip", 24, 64).has_value());
@@ -175,7 +180,8 @@ TEST_CASE("Routes beyond the maximum fold into other, throughput consistently") 
   snapshot.throughput->by_route =
       NamedValues<InOut>{{"a", {1, 1}}, {"b", {2, 2}}, {"d", {4, 4}}, {"idle", {8, 8}}};
   SUBCASE("max 2") {
-    const auto series = exporter::conversion::AggregateRoutes(snapshot, exporter::conversion::RouteOptions{2});
+    const auto series =
+        exporter::conversion::AggregateRoutes(snapshot, exporter::conversion::RouteOptions{2});
     REQUIRE(series.kept.size() == 2);
     CHECK(series.kept[0].name == "a");
     CHECK(series.kept[1].name == "c");  // ties with d on 3: the name decides
@@ -185,7 +191,8 @@ TEST_CASE("Routes beyond the maximum fold into other, throughput consistently") 
     CHECK(series.folded == 3);
   }
   SUBCASE("max large: no other, routes only in throughput kept without connections") {
-    const auto series = exporter::conversion::AggregateRoutes(snapshot, exporter::conversion::RouteOptions{});
+    const auto series =
+        exporter::conversion::AggregateRoutes(snapshot, exporter::conversion::RouteOptions{});
     CHECK(series.kept.size() == 5);
     CHECK_FALSE(series.other.has_value());
     CHECK(series.kept.back().name == "idle");
@@ -193,7 +200,8 @@ TEST_CASE("Routes beyond the maximum fold into other, throughput consistently") 
     CHECK(series.folded == 0);
   }
   SUBCASE("max 0 folds every route") {
-    const auto series = exporter::conversion::AggregateRoutes(snapshot, exporter::conversion::RouteOptions{0});
+    const auto series =
+        exporter::conversion::AggregateRoutes(snapshot, exporter::conversion::RouteOptions{0});
     CHECK(series.kept.empty());
     CHECK(series.other->connections == 17.0);
     CHECK(series.folded == 5);
@@ -203,7 +211,8 @@ TEST_CASE("Routes beyond the maximum fold into other, throughput consistently") 
 TEST_CASE("A route really named other is merged with folded routes, and alone stays one route") {
   proxy_client::Snapshot snapshot;
   snapshot.connections.by_route = NamedValues<double>{{"other", 5}, {"a", 1}, {"b", 2}};
-  auto series = exporter::conversion::AggregateRoutes(snapshot, exporter::conversion::RouteOptions{1});
+  auto series =
+      exporter::conversion::AggregateRoutes(snapshot, exporter::conversion::RouteOptions{1});
   REQUIRE(series.kept.size() == 1);
   CHECK(series.other->connections == 6.0);
   series = exporter::conversion::AggregateRoutes(snapshot, exporter::conversion::RouteOptions{});
@@ -215,9 +224,9 @@ TEST_CASE("A route really named other is merged with folded routes, and alone st
 TEST_CASE("IPs the proxy left out under ?ips=N are folded into other, so the sums still hold") {
   // The proxy has 5 IPs with 3+2+1+1+1 connections and 10+5+1+1+1 bytes/s in, 1 each out; it
   // listed its top 2 (?ips=2).
-  proxy_client::Snapshot snapshot = WithIps({{"10.0.0.1", 3}, {"10.0.0.2", 2}},
-                                            NamedValues<InOut>{{"10.0.0.1", {10, 1}},
-                                                               {"10.0.0.2", {5, 1}}});
+  proxy_client::Snapshot snapshot =
+      WithIps({{"10.0.0.1", 3}, {"10.0.0.2", 2}},
+              NamedValues<InOut>{{"10.0.0.1", {10, 1}}, {"10.0.0.2", {5, 1}}});
   snapshot.connections.active = 8;
   snapshot.connections.distinct_ips = 5;
   snapshot.throughput->instant = InOut{18, 5};

@@ -122,7 +122,8 @@ TEST_CASE("Invalid UTF-8 is replaced by U+FFFD per maximal subpart") {
   CHECK(exporter::conversion::ToValidUtf8("\xe2\x82") == "\xef\xbf\xbd");
   CHECK(exporter::conversion::ToValidUtf8("\xe2\x82x") == "\xef\xbf\xbdx");
   CHECK(exporter::conversion::ToValidUtf8("\xc0\xaf") == "\xef\xbf\xbd\xef\xbf\xbd");
-  CHECK(exporter::conversion::ToValidUtf8("\xed\xa0\x80") == "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+  CHECK(exporter::conversion::ToValidUtf8("\xed\xa0\x80") ==
+        "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
   CHECK(exporter::conversion::ToValidUtf8("\xf4\x90\x80\x80") ==
         "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
   CHECK(exporter::conversion::ToValidUtf8("\xf0\x9f\x98\x80") == "\xf0\x9f\x98\x80");

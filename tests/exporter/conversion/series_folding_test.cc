@@ -23,8 +23,8 @@ TEST_CASE("Names appended without a lookup are found by later lookups") {
 }
 
 TEST_CASE("A repaired name that equals a valid one is one entry, whatever the order") {
-  const std::string valid = "x\xef\xbf\xbd";   // "x" U+FFFD
-  const std::string invalid = "x\xff";          // repairs to the same text
+  const std::string valid = "x\xef\xbf\xbd";  // "x" U+FFFD
+  const std::string invalid = "x\xff";        // repairs to the same text
   SeriesFolder folder(4);
   const auto first = exporter::conversion::FindRawName(&folder, invalid, true);
   const auto second = exporter::conversion::FindRawName(&folder, valid, true);
@@ -40,7 +40,8 @@ TEST_CASE("A repaired name that equals a valid one is one entry, whatever the or
 
 TEST_CASE("Many names appended without lookups, then looked up, keep their entries") {
   std::vector<std::string> names;
-  for (int i = 0; i < 5000; ++i) names.push_back("10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256));
+  for (int i = 0; i < 5000; ++i)
+    names.push_back("10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256));
   SeriesFolder folder(16);  // grows past the expected size
   std::vector<SeriesFolder::EntryId> ids;
   for (const auto& name : names) ids.push_back(folder.FindViewOfUniqueName(name));

@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "exporter/conversion/metric_names.h"
 #include "conversion_harness.h"
+#include "exporter/conversion/metric_names.h"
 #include "exposition.h"
 #include "fixture_snapshot.h"
 
@@ -59,8 +59,8 @@ TEST_CASE("Conversion writes the same samples as text and as prometheus-cpp's fa
     options.routes.max = 1;
     options.ips.top = 0;
   }
-  const auto converted =
-      test_support::Convert(exporter_test::FullSnapshot(), options, exporter_test::FullSnapshotNow());
+  const auto converted = test_support::Convert(exporter_test::FullSnapshot(), options,
+                                               exporter_test::FullSnapshotNow());
   REQUIRE(!converted.families.empty());
   CHECK(converted.text == test_support::PrometheusCppText(converted.families));
   CheckNoDuplicateSeries(converted.families);
@@ -68,9 +68,9 @@ TEST_CASE("Conversion writes the same samples as text and as prometheus-cpp's fa
 
 TEST_CASE("Conversion of the golden JSON fixture matches the golden exposition") {
   // The fixture goes through proxy_client's parser, as a fetched snapshot does.
-  const auto converted = test_support::Convert(test_support::FixtureSnapshot("snapshot_golden.json"),
-                                               exporter::conversion::MetricsOptions{},
-                                               exporter_test::FullSnapshotNow());
+  const auto converted = test_support::Convert(
+      test_support::FixtureSnapshot("snapshot_golden.json"), exporter::conversion::MetricsOptions{},
+      exporter_test::FullSnapshotNow());
   const std::string& text = converted.text;
   const auto& families = converted.families;
   const auto& folded = converted.folded;
@@ -89,9 +89,9 @@ TEST_CASE("Conversion of the golden JSON fixture matches the golden exposition")
 TEST_CASE("Conversion uses the configured namespace for every metric") {
   exporter::conversion::MetricsOptions options;
   options.metric_namespace = "edge_proxy";
-  const auto families =
-      test_support::Convert(exporter_test::FullSnapshot(), options, exporter_test::FullSnapshotNow())
-          .families;
+  const auto families = test_support::Convert(exporter_test::FullSnapshot(), options,
+                                              exporter_test::FullSnapshotNow())
+                            .families;
   REQUIRE(!families.empty());
   for (const auto& family : families) CHECK(family.name.rfind("edge_proxy_", 0) == 0);
   CHECK(FindFamily(families, "edge_proxy_connections_active") != nullptr);
@@ -134,8 +134,8 @@ TEST_CASE("Client IP count falls back to the size of byIP without distinctIPs") 
 TEST_CASE("Top zero exports no per-IP series at all") {
   exporter::conversion::MetricsOptions options;
   options.ips.top = 0;
-  const auto converted =
-      test_support::Convert(exporter_test::FullSnapshot(), options, exporter_test::FullSnapshotNow());
+  const auto converted = test_support::Convert(exporter_test::FullSnapshot(), options,
+                                               exporter_test::FullSnapshotNow());
   const auto& families = converted.families;
   const auto& folded = converted.folded;
   CHECK(FindFamily(families, "smartproxy_ip_connections_active") == nullptr);

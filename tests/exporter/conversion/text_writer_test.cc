@@ -145,8 +145,9 @@ TEST_CASE("Text writer output equals prometheus-cpp's TextSerializer on random f
 }
 
 TEST_CASE("Text writer output equals prometheus-cpp's TextSerializer on the golden snapshot") {
-  const auto converted = test_support::Convert(
-      exporter_test::FullSnapshot(), exporter::conversion::MetricsOptions{}, exporter_test::FullSnapshotNow());
+  const auto converted =
+      test_support::Convert(exporter_test::FullSnapshot(), exporter::conversion::MetricsOptions{},
+                            exporter_test::FullSnapshotNow());
   CHECK(converted.text == Oracle(converted.families));
 }
 
@@ -189,7 +190,8 @@ TEST_CASE("Text writer writes info families as gauges and leaves out an empty HE
   writer.Family({"x_info", "", exporter::conversion::MetricType::kInfo});
   writer.Sample(1, {{"version", "1.2"}});
   writer.Family({"y", "h"});
-  CHECK(out.view() == "# TYPE x_info gauge\nx_info{version=\"1.2\"} 1\n# HELP y h\n# TYPE y gauge\n");
+  CHECK(out.view() ==
+        "# TYPE x_info gauge\nx_info{version=\"1.2\"} 1\n# HELP y h\n# TYPE y gauge\n");
 }
 
 TEST_CASE("Text writer appends to existing content and grows the buffer as needed") {

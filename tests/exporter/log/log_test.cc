@@ -205,7 +205,8 @@ TEST_CASE("A logger emits whole lines with caller, and can switch format at run 
   CHECK(capture.lines[1].ends_with("\"msg\":\"second\"}\n"));
 }
 
-TEST_CASE("Concurrent logging and reconfiguration give only whole lines") {
+TEST_CASE("Concurrent logging and reconfiguration give only whole lines" *
+          doctest::test_suite("concurrency")) {
   Capture capture;
   Logger logger(capture.Sink());
   constexpr int kThreads = 8;

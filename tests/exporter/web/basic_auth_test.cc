@@ -76,7 +76,8 @@ TEST_CASE("Our own base64 helper matches RFC 4648's test vectors") {
 }
 
 TEST_CASE("bcrypt agrees with crypt_blowfish's published test vector") {
-  const BasicAuthenticator auth(std::vector<exporter::config::BasicAuthUser>{{"user", kVectorHash}});
+  const BasicAuthenticator auth(
+      std::vector<exporter::config::BasicAuthUser>{{"user", kVectorHash}});
   CHECK(auth.Enabled());
   CHECK(auth.CheckCredentials("user", "U*U"));
   CHECK_FALSE(auth.CheckCredentials("user", "U*V"));
@@ -93,7 +94,8 @@ TEST_CASE("An authenticator without users is disabled") {
 }
 
 TEST_CASE("Check parses the Authorization header") {
-  const BasicAuthenticator auth(std::vector<exporter::config::BasicAuthUser>{{"prometheus", BcryptHash("s3cret")}});
+  const BasicAuthenticator auth(
+      std::vector<exporter::config::BasicAuthUser>{{"prometheus", BcryptHash("s3cret")}});
   SUBCASE("a proper header") { CHECK(auth.Check(Basic("prometheus:s3cret").c_str())); }
   SUBCASE("the scheme in lower case") {
     CHECK(auth.Check(("basic " + Base64("prometheus:s3cret")).c_str()));
@@ -134,13 +136,15 @@ TEST_CASE("Check parses the Authorization header") {
 // RFC 7235 §2.1 makes the auth-scheme case-insensitive, and Go's net/http Request.BasicAuth
 // (what exporter-toolkit uses) compares with EqualFold. (Found by this test: "BASIC" was refused.)
 TEST_CASE("The Basic scheme is case-insensitive in every letter") {
-  const BasicAuthenticator auth(std::vector<exporter::config::BasicAuthUser>{{"prometheus", BcryptHash("s3cret")}});
+  const BasicAuthenticator auth(
+      std::vector<exporter::config::BasicAuthUser>{{"prometheus", BcryptHash("s3cret")}});
   CHECK(auth.Check(("BASIC " + Base64("prometheus:s3cret")).c_str()));
   CHECK(auth.Check(("bAsIc " + Base64("prometheus:s3cret")).c_str()));
 }
 
 TEST_CASE("A password may contain ':': user and password split at the first colon only") {
-  const BasicAuthenticator auth(std::vector<exporter::config::BasicAuthUser>{{"prometheus", BcryptHash("a:b::c")}});
+  const BasicAuthenticator auth(
+      std::vector<exporter::config::BasicAuthUser>{{"prometheus", BcryptHash("a:b::c")}});
   CHECK(auth.Check(Basic("prometheus:a:b::c").c_str()));
   CHECK(auth.CheckCredentials("prometheus", "a:b::c"));
   CHECK_FALSE(auth.Check(Basic("prometheus:a:b").c_str()));
@@ -148,14 +152,16 @@ TEST_CASE("A password may contain ':': user and password split at the first colo
 }
 
 TEST_CASE("An empty password is checked like any other") {
-  const BasicAuthenticator auth(std::vector<exporter::config::BasicAuthUser>{{"prometheus", BcryptHash("")}});
+  const BasicAuthenticator auth(
+      std::vector<exporter::config::BasicAuthUser>{{"prometheus", BcryptHash("")}});
   CHECK(auth.Check(Basic("prometheus:").c_str()));
   CHECK_FALSE(auth.Check(Basic("prometheus:x").c_str()));
 }
 
 TEST_CASE("A password with an embedded NUL is refused even when the part before it is right") {
   // crypt() stops at the NUL, so "right\0junk" would hash like "right".
-  const BasicAuthenticator auth(std::vector<exporter::config::BasicAuthUser>{{"prometheus", BcryptHash("right")}});
+  const BasicAuthenticator auth(
+      std::vector<exporter::config::BasicAuthUser>{{"prometheus", BcryptHash("right")}});
   const std::string with_nul("right\0junk", 10);
   CHECK_FALSE(auth.CheckCredentials("prometheus", with_nul));
   CHECK_FALSE(auth.Check(Basic("prometheus:" + with_nul).c_str()));
@@ -166,14 +172,15 @@ TEST_CASE("A password with an embedded NUL is refused even when the part before 
 }
 
 TEST_CASE("A user name with an embedded NUL is an unknown user") {
-  const BasicAuthenticator auth(std::vector<exporter::config::BasicAuthUser>{{"prometheus", BcryptHash("right")}});
+  const BasicAuthenticator auth(
+      std::vector<exporter::config::BasicAuthUser>{{"prometheus", BcryptHash("right")}});
   CHECK_FALSE(auth.CheckCredentials(std::string("prometheus\0", 11), "right"));
   CHECK_FALSE(auth.Check(Basic(std::string("prometheus\0:right", 17)).c_str()));
 }
 
 TEST_CASE("The cache never lets a wrong password in (CVE-2022-46146)") {
-  const BasicAuthenticator auth(
-      std::vector<exporter::config::BasicAuthUser>{{"prometheus", BcryptHash("right")}, {"other", BcryptHash("x")}});
+  const BasicAuthenticator auth(std::vector<exporter::config::BasicAuthUser>{
+      {"prometheus", BcryptHash("right")}, {"other", BcryptHash("x")}});
   CHECK(auth.CacheHits() == 0);
   CHECK(auth.Check(Basic("prometheus:right").c_str()));  // bcrypt, then cached
   CHECK(auth.CacheHits() == 0);
@@ -193,12 +200,14 @@ TEST_CASE("The cache never lets a wrong password in (CVE-2022-46146)") {
 }
 
 TEST_CASE("A reloaded authenticator with a new hash does not accept the old password") {
-  const BasicAuthenticator before(std::vector<exporter::config::BasicAuthUser>{{"prometheus", BcryptHash("old")}});
+  const BasicAuthenticator before(
+      std::vector<exporter::config::BasicAuthUser>{{"prometheus", BcryptHash("old")}});
   CHECK(before.Check(Basic("prometheus:old").c_str()));
   CHECK(before.Check(Basic("prometheus:old").c_str()));
   CHECK(before.CacheHits() == 1);
 
-  const BasicAuthenticator after(std::vector<exporter::config::BasicAuthUser>{{"prometheus", BcryptHash("new")}});
+  const BasicAuthenticator after(
+      std::vector<exporter::config::BasicAuthUser>{{"prometheus", BcryptHash("new")}});
   CHECK_FALSE(after.Check(Basic("prometheus:old").c_str()));
   CHECK(after.CacheHits() == 0);
   CHECK(after.Check(Basic("prometheus:new").c_str()));
@@ -208,7 +217,8 @@ TEST_CASE("A reloaded authenticator with a new hash does not accept the old pass
 }
 
 TEST_CASE("An unknown user is refused") {
-  const BasicAuthenticator auth(std::vector<exporter::config::BasicAuthUser>{{"prometheus", BcryptHash("right")}});
+  const BasicAuthenticator auth(
+      std::vector<exporter::config::BasicAuthUser>{{"prometheus", BcryptHash("right")}});
   CHECK_FALSE(auth.Check(Basic("grafana:right").c_str()));
   CHECK_FALSE(auth.Check(Basic(":right").c_str()));
   CHECK_FALSE(auth.CheckCredentials("", ""));
@@ -244,9 +254,10 @@ TEST_CASE("An unknown user costs a bcrypt like a known user's wrong password") {
 }
 
 TEST_CASE("The dummy hash of unknown users has the highest cost among the users") {
-  const BasicAuthenticator auth(std::vector<exporter::config::BasicAuthUser>{{"cheap", BcryptHash("a", 4)},
-                                                           {"dear", BcryptHash("b", 10)},
-                                                           {"cheap2", BcryptHash("c", 4)}});
+  const BasicAuthenticator auth(
+      std::vector<exporter::config::BasicAuthUser>{{"cheap", BcryptHash("a", 4)},
+                                                   {"dear", BcryptHash("b", 10)},
+                                                   {"cheap2", BcryptHash("c", 4)}});
   std::chrono::nanoseconds cheap{0};
   std::chrono::nanoseconds unknown{0};
   for (int i = 0; i < 3; ++i) {
@@ -259,9 +270,10 @@ TEST_CASE("The dummy hash of unknown users has the highest cost among the users"
   CHECK(unknown >= cheap * 8);
 }
 
-TEST_CASE("Concurrent checks from 8 threads all get the right answer") {
-  const BasicAuthenticator auth(std::vector<exporter::config::BasicAuthUser>{{"prometheus", BcryptHash("right")},
-                                                           {"grafana", BcryptHash("other", 5)}});
+TEST_CASE("Concurrent checks from 8 threads all get the right answer" *
+          doctest::test_suite("concurrency")) {
+  const BasicAuthenticator auth(std::vector<exporter::config::BasicAuthUser>{
+      {"prometheus", BcryptHash("right")}, {"grafana", BcryptHash("other", 5)}});
   std::atomic<int> wrong_answers{0};
   std::atomic<int> checks{0};
   std::vector<std::thread> threads;

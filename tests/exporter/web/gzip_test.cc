@@ -163,7 +163,8 @@ TEST_CASE("A single-segment member decompresses to its text") {
   }
 }
 
-TEST_CASE("A member spliced from head, shared snapshot and tail decompresses to all three") {
+TEST_CASE("A member spliced from head, shared snapshot and tail decompresses to all three" *
+          doctest::test_suite("concurrency")) {
   const std::string big = MetricsText(5 << 20, 7);  // several MB, past ISA-L's first guess
   const DeflateSegment snapshot = SegmentOf(big);
   const std::size_t small_sizes[] = {0, 1, 300, 2048, 4096, 65536};

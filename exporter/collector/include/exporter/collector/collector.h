@@ -112,15 +112,15 @@ class Collector {
   Clock clock_;
   mutable std::mutex mutex_;
   mutable std::condition_variable flight_done_;
-  mutable std::shared_ptr<Flight> in_flight_;  // guarded by mutex_
-  SnapshotFetcher fetcher_;                    // guarded by mutex_
+  mutable std::shared_ptr<Flight> in_flight_;        // guarded by mutex_
+  SnapshotFetcher fetcher_;                          // guarded by mutex_
   std::shared_ptr<const CollectorOptions> options_;  // guarded by mutex_
   mutable SnapshotStatus status_;                    // guarded by mutex_
 
   mutable std::atomic<std::uint64_t> scrapes_total_{0};
   mutable std::atomic<std::uint64_t> fetches_started_{0};
-  mutable std::atomic<std::size_t> last_snapshot_text_bytes_{0};      // to size the next rendering
-  std::shared_ptr<TextBufferPool> text_pool_;                         // snapshot text buffers
+  mutable std::atomic<std::size_t> last_snapshot_text_bytes_{0};  // to size the next rendering
+  std::shared_ptr<TextBufferPool> text_pool_;                     // snapshot text buffers
   mutable std::array<std::atomic<std::uint64_t>, proxy_client::kFetchErrorKinds.size()>
       errors_total_{};  // by FetchErrorKindIndex
 };

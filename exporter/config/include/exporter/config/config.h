@@ -11,7 +11,7 @@
 
 #include "exporter/conversion/metrics_options.h"
 #include "exporter/log/log.h"
-#include "proxy_client/snapshot_client.h"
+#include "proxy_client/defaults.h"
 
 // The exporter's configuration: YAML file (yaml-cpp) plus Prometheus-style flags that override it.
 // Defaults need no file at all.
@@ -20,7 +20,7 @@ namespace exporter::config {
 struct ProxyConfig {
   std::string socket{proxy_client::kDefaultSocketPath};
   std::chrono::milliseconds timeout = proxy_client::kDefaultFetchTimeout;  // > 0
-  std::size_t max_body_bytes = proxy_client::kDefaultMaxBodyBytes;        // > 0
+  std::size_t max_body_bytes = proxy_client::kDefaultMaxBodyBytes;         // > 0
 };
 
 inline constexpr unsigned kMaxRequestsLimit = 1000;

@@ -41,8 +41,8 @@ struct TlsServerConfig {
   std::string client_ca_file;  // empty: none
   TlsVersion min_version = TlsVersion::kTls12;
   std::optional<TlsVersion> max_version;
-  std::vector<std::string> cipher_suites;     // OpenSSL names, TLS 1.2 and below; empty: default
-  std::vector<std::string> curve_preferences; // OpenSSL group names; empty: default
+  std::vector<std::string> cipher_suites;      // OpenSSL names, TLS 1.2 and below; empty: default
+  std::vector<std::string> curve_preferences;  // OpenSSL group names; empty: default
   bool prefer_server_cipher_suites = true;
 };
 
@@ -52,8 +52,8 @@ struct BasicAuthUser {
 };
 
 struct WebConfigFile {
-  std::string source;                   // the file's path, for messages
-  std::optional<TlsServerConfig> tls;   // nothing: plain HTTP
+  std::string source;                                        // the file's path, for messages
+  std::optional<TlsServerConfig> tls;                        // nothing: plain HTTP
   std::vector<std::pair<std::string, std::string>> headers;  // added to every response
   std::vector<BasicAuthUser> basic_auth_users;               // empty: no authentication
 };

@@ -22,7 +22,8 @@ struct RouteOptions {
 };
 
 struct MetricsOptions {
-  std::string metric_namespace = "smartproxy";  // prefix of every metric name; [a-zA-Z_][a-zA-Z0-9_]*
+  // The prefix of every metric name; [a-zA-Z_][a-zA-Z0-9_]*.
+  std::string metric_namespace = "smartproxy";
   IpOptions ips;
   RouteOptions routes;
 };

@@ -80,31 +80,35 @@ class SeriesFolder {
 // `unique` as for SeriesFolder::FindViewOfUniqueName.
 SeriesFolder::EntryId FindRawName(SeriesFolder* folder, std::string_view raw, bool unique);
 
-// Adds the per-name connections and throughput of a snapshot to `folder`; `find(folder, raw
-// name, unique)` returns the entry of a raw name, `unique` telling that no earlier call gave
+// Folds the per-name connections and throughput of a snapshot (either may be null): `find(folder,
+// raw name, unique)` returns the entry of a raw name, `unique` telling that no earlier call gave
 // the same raw name (true for the connections map, whose names the parser made unique). A
-// throughput entry at the same position and with the same raw name as a connections entry
-// (the usual case) reuses its entry without a lookup.
+// throughput entry at the same position and with the same raw name as a connections entry (the
+// usual case) reuses its entry without a lookup. `fold`'s connections_reported and
+// throughput_reported are set from which maps are present.
 template <typename Find>
-void AddConnectionsAndThroughput(SeriesFolder* folder,
-                                 const proxy_client::NamedValues<double>* connections,
-                                 const proxy_client::NamedValues<proxy_client::InOut>* throughput,
-                                 Find find) {
+FoldedSeries FoldConnectionsAndThroughput(
+    const proxy_client::NamedValues<double>* connections,
+    const proxy_client::NamedValues<proxy_client::InOut>* throughput, Find find, FoldOptions fold) {
+  SeriesFolder folder(connections != nullptr ? connections->size() : 0);
   std::vector<SeriesFolder::EntryId> ids;
   if (connections != nullptr) {
     ids.reserve(connections->size());
     for (const auto& [name, value] : *connections) {
-      ids.push_back(find(folder, name, true));
-      folder->AddConnections(ids.back(), value);
+      ids.push_back(find(&folder, name, true));
+      folder.AddConnections(ids.back(), value);
     }
   }
   if (throughput != nullptr) {
     for (std::size_t i = 0; i < throughput->size(); ++i) {
       const auto& [name, value] = (*throughput)[i];
       const bool same = i < ids.size() && (*connections)[i].first == name;
-      folder->AddThroughput(same ? ids[i] : find(folder, name, false), value);
+      folder.AddThroughput(same ? ids[i] : find(&folder, name, false), value);
     }
   }
+  fold.connections_reported = connections != nullptr;
+  fold.throughput_reported = throughput != nullptr;
+  return std::move(folder).Fold(fold);
 }
 
 }  // namespace exporter::conversion

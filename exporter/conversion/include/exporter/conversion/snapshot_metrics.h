@@ -25,7 +25,6 @@ struct AggregationCounts {
 // which the configuration checks at start.
 AggregationCounts WriteSnapshotMetrics(const proxy_client::Snapshot& snapshot,
                                        const MetricsOptions& options,
-                                       std::chrono::system_clock::time_point now,
-                                       SampleSink* sink);
+                                       std::chrono::system_clock::time_point now, SampleSink* sink);
 
 }  // namespace exporter::conversion

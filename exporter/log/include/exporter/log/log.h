@@ -11,7 +11,6 @@
 #include <string_view>
 #include <type_traits>
 
-
 // A small structured logger in the style of go-kit log (node_exporter's), one line per event:
 //   logfmt: ts=2026-11-25T04:35:28.123Z level=info caller=main.cc:42 msg="listening" address=:10190
 //   json:

@@ -23,7 +23,8 @@ struct HttpServerOptions {
   std::string telemetry_path{config::kDefaultTelemetryPath};
   // Concurrent metrics requests; beyond it 503 at once; 0: no limit.
   unsigned max_requests = config::kDefaultMaxRequests;
-  std::chrono::milliseconds request_timeout = config::kDefaultRequestTimeout;  // to receive a request's headers
+  std::chrono::milliseconds request_timeout =
+      config::kDefaultRequestTimeout;  // to receive a request's headers
   // civetweb serves each connection on its own thread, so this is also the number of idle or
   // trickling clients that can be connected before a scrape has to wait for one of them to
   // time out (request_timeout). 0: max_requests + 24.
@@ -47,7 +48,8 @@ class ListenError : public std::runtime_error {
 // The collector must outlive the server.
 class HttpServer {
  public:
-  HttpServer(HttpServerOptions options, const collector::Collector& collector);  // throws ListenError
+  HttpServer(HttpServerOptions options,
+             const collector::Collector& collector);  // throws ListenError
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
