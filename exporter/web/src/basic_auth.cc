@@ -10,6 +10,8 @@
 #include <memory>
 #include <optional>
 
+#include "exporter/strings/ascii.h"
+
 namespace exporter::web {
 namespace {
 
@@ -142,14 +144,9 @@ bool BasicAuthenticator::CheckCredentials(std::string_view user, std::string_vie
 bool BasicAuthenticator::Check(const char* authorization_header) const {
   std::string_view header = authorization_header != nullptr ? authorization_header : "";
   constexpr std::string_view kScheme = "Basic ";
+  // The scheme is case-insensitive (RFC 7235 §2.1).
   const bool basic = header.size() > kScheme.size() &&
-                     std::equal(kScheme.begin(), kScheme.end(), header.begin(), [](char a, char b) {
-                       // The scheme is case-insensitive (RFC 7235 §2.1).
-                       const auto lower = [](char c) {
-                         return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-                       };
-                       return lower(a) == lower(b);
-                     });
+                     strings::EqualsIgnoreCase(header.substr(0, kScheme.size()), kScheme);
   std::optional<std::string> decoded;
   if (basic) {
     header.remove_prefix(kScheme.size());
