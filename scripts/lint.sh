@@ -6,6 +6,10 @@
 #      $BUILD_DIR/compile_commands.json (default build/, written by CMake) compiles, LINT_JOBS
 #      (default 2) at a time. Files the database does not compile (fuzz/ unless that build was
 #      configured with -DSMARTPROXY_FUZZ=ON) are listed as not checked.
+#      A file found clean is remembered in $BUILD_DIR/lint-cache/ under a hash of everything its
+#      result depends on here (the file, every header of ours, its compile command, .clang-tidy,
+#      the clang-tidy version), so a run after a small change re-checks only what it touched; a
+#      fresh build directory (CI) checks every file.
 # Needs a configured build; installs nothing (scripts/setup.sh installs clang-format and
 # clang-tidy).
 set -euo pipefail
@@ -71,13 +75,27 @@ if ((${#unchecked[@]} > 0)); then
   echo "lint: clang-tidy: not in $database, not checked: ${unchecked[*]}"
 fi
 
+cache="$build_dir/lint-cache"
+mkdir -p "$cache"
+# What every file's result shares: the checks, the tool, and every header of ours.
+common=$({ "$clang_tidy" --version; cat .clang-tidy
+           printf '%s\0' "${sources[@]}" | grep -z '\.h$' | xargs -0 cat; } | sha256sum | cut -c1-64)
+to_check=()
+declare -A key_of
+for file in "${tidy_files[@]}"; do
+  command_line=$(grep -F -B2 "\"file\": \"$root/$file\"" "$database" || true)
+  key=$({ echo "$common"; echo "$command_line"; cat "$file"; } | sha256sum | cut -c1-64)
+  key_of[$file]=$key
+  [[ -e $cache/$key ]] || to_check+=("$file")
+done
+
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 # One log per file, renamed *.failed when clang-tidy reports anything (WarningsAsErrors: '*').
 # -Wno-error: a build configured with SMARTPROXY_WERROR would turn clang's own warnings (its
 # -Wconversion is wider than GCC's) into errors no check filter hides; compiler warnings are the
 # build's business (GCC, -Werror in scripts/test.sh), the checks in .clang-tidy are lint's.
-printf '%s\0' "${tidy_files[@]}" | xargs -0 -n 1 -P "$jobs" sh -c '
+((${#to_check[@]} == 0)) || printf '%s\0' "${to_check[@]}" | xargs -0 -n 1 -P "$jobs" sh -c '
   log="$1/$(printf %s "$4" | tr / _).log"
   "$2" -p "$3" --quiet --extra-arg=-Wno-error "$4" >"$log" 2>&1 || mv "$log" "$log.failed"' _ \
   "$logs" "$clang_tidy" "$build_dir" || true
@@ -85,6 +103,9 @@ failed=()
 for log in "$logs"/*.failed; do
   [[ -e $log ]] || continue
   failed+=("$log")
+done
+for file in "${to_check[@]}"; do
+  if [[ -e "$logs/$(printf %s "$file" | tr / _).log" ]]; then touch "$cache/${key_of[$file]}"; fi
 done
 if ((${#failed[@]} > 0)); then
   # A header's finding shows once however many files include it; a log without any finding
@@ -96,6 +117,7 @@ if ((${#failed[@]} > 0)); then
     sed 's/^/lint: clang-tidy: /'
   status=1
 fi
-echo "lint: clang-tidy: ${#tidy_files[@]} files, ${#failed[@]} with findings"
+echo "lint: clang-tidy: ${#tidy_files[@]} files (${#to_check[@]} checked now, the others unchanged" \
+  "since found clean), ${#failed[@]} with findings"
 ((status == 0)) && echo "lint: OK"
 exit "$status"
