@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace exporter::conversion {
 namespace {
@@ -49,8 +50,19 @@ std::size_t SequenceLength(std::string_view text, std::size_t i, std::size_t* ba
 }  // namespace
 
 bool IsValidUtf8(std::string_view text) {
+  // Label values are nearly always ASCII: eight bytes without a high bit are eight characters,
+  // checked at once.
+  constexpr std::uint64_t kHighBits = 0x8080808080808080;
   std::size_t i = 0;
   while (i < text.size()) {
+    if (text.size() - i >= sizeof(std::uint64_t)) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, text.data() + i, sizeof word);  // unaligned, without aliasing
+      if ((word & kHighBits) == 0) {
+        i += sizeof word;
+        continue;
+      }
+    }
     if (static_cast<std::uint8_t>(text[i]) < 0x80) {
       ++i;
       continue;

@@ -3,12 +3,16 @@
 #include <civetweb.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -17,6 +21,7 @@
 
 #include "exporter/config/config.h"
 #include "exporter/log/log.h"
+#include "exporter/strings/ascii.h"
 #include "exporter/web/gzip.h"
 #include "exporter/web/landing_page.h"
 
@@ -58,38 +63,142 @@ std::string CivetListeningPorts(const std::string& listen_address) {
 
 using Headers = std::vector<std::pair<std::string_view, std::string_view>>;
 
-// Sends the status line and headers of a response with a body of `body_size` bytes: `headers`
-// (the web config's and any the response needs) after Content-Type and Content-Length.
-void SendHeaders(mg_connection* conn, int status, std::string_view content_type,
-                 std::size_t body_size, const Headers& headers) {
-  mg_response_header_start(conn, status);
-  mg_response_header_add(conn, "Content-Type", content_type.data(),
-                         static_cast<int>(content_type.size()));
-  const std::string length = std::to_string(body_size);
-  mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
-  for (const auto& [name, value] : headers) {
-    mg_response_header_add(conn, std::string(name).c_str(), value.data(),
-                           static_cast<int>(value.size()));
+// Body parts below this size are copied into one buffer with the status line and headers and
+// go out in one send: with TCP_NODELAY on, every send is a TCP segment of its own that wakes
+// the client, and civetweb's mg_response_header_* would send each line separately. Larger parts
+// (the shared snapshot text and its deflated copy, megabytes at 300k series) are sent as they
+// are: copying them on every scrape would cost more than the sends it saves.
+constexpr std::size_t kCoalescedPartMaxBytes = 64 * 1024;
+
+// The Date header's value, as civetweb 1.15's gmt_time_string writes it in the C locale (RFC
+// 9110 5.6.7, IMF-fixdate): "Sun, 06 Nov 1994 08:49:37 GMT".
+std::string HttpDate(std::time_t now) {
+  static constexpr std::array<const char*, 7> kDays = {"Sun", "Mon", "Tue", "Wed",
+                                                       "Thu", "Fri", "Sat"};
+  static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  std::tm utc{};
+  if (gmtime_r(&now, &utc) == nullptr) return "Thu, 01 Jan 1970 00:00:00 GMT";  // as civetweb
+  char text[64];
+  const int length = std::snprintf(text, sizeof text, "%s, %02d %s %04d %02d:%02d:%02d GMT",
+                                   kDays[static_cast<std::size_t>(utc.tm_wday)], utc.tm_mday,
+                                   kMonths[static_cast<std::size_t>(utc.tm_mon)],
+                                   utc.tm_year + 1900, utc.tm_hour, utc.tm_min, utc.tm_sec);
+  return std::string(text, static_cast<std::size_t>(std::max(length, 0)));
+}
+
+// Whether civetweb 1.15 keeps the connection open after this response (should_keep_alive in
+// civetweb.c), so that the Connection header says what civetweb will do. Its must_close is
+// never set for the responses written here, and the server sets enable_keep_alive to yes;
+// what is left is the client's wish: its Connection header if it sent one, else HTTP/1.1.
+bool CivetwebKeepsAlive(const mg_connection* conn) {
+  const char* connection = mg_get_header(conn, "Connection");
+  if (connection == nullptr) {
+    const char* version = mg_get_request_info(conn)->http_version;
+    return version != nullptr && std::string_view(version) == "1.1";
   }
-  mg_response_header_send(conn);
+  // header_has_option: comma-separated tokens without surrounding spaces and tabs, empty
+  // ones skipped, each cut at '='. civetweb compares only the token's length of "keep-alive"
+  // (mg_strncasecmp), so any prefix of it ("keep", even "" from "=x") counts as keep-alive.
+  constexpr std::string_view kKeepAlive = "keep-alive";
+  std::string_view tokens = connection;
+  while (!tokens.empty()) {
+    const std::size_t comma = tokens.find(',');
+    std::string_view token = strings::TrimOws(tokens.substr(0, comma));
+    tokens = comma == std::string_view::npos ? std::string_view() : tokens.substr(comma + 1);
+    if (token.empty()) continue;
+    token = token.substr(0, token.find('='));
+    if (token.size() <= kKeepAlive.size() &&
+        strings::EqualsIgnoreCase(kKeepAlive.substr(0, token.size()), token)) {
+      return true;
+    }
+  }
+  return false;
 }
 
-// False once the client is gone.
-bool Write(mg_connection* conn, std::string_view bytes) {
-  return bytes.empty() || mg_write(conn, bytes.data(), bytes.size()) >= 0;
+// The status line and headers of a response with a body of `body_size` bytes, byte for byte
+// what civetweb 1.15's mg_response_header_start/add/send would send: Content-Type,
+// Content-Length, `headers` (the web config's and any the response needs), then Date and
+// Connection unless `headers` has them, then the empty line.
+std::string ResponseHead(const mg_connection* conn, int status, std::string_view content_type,
+                         std::size_t body_size, const Headers& headers) {
+  const char* version = mg_get_request_info(conn)->http_version;
+  std::string head;
+  head.reserve(256);
+  head.append("HTTP/").append(version != nullptr ? version : "1.0").append(" ");
+  head.append(std::to_string(status)).append(" ");
+  head.append(mg_get_response_code_text(conn, status)).append("\r\n");
+  auto add = [&](std::string_view name, std::string_view value) {
+    head.append(name).append(": ").append(value).append("\r\n");
+  };
+  add("Content-Type", content_type);
+  add("Content-Length", std::to_string(body_size));
+  bool has_date = false;
+  bool has_connection = false;
+  for (const auto& [name, value] : headers) {
+    add(name, value);
+    has_date = has_date || strings::EqualsIgnoreCase(name, "Date");
+    has_connection = has_connection || strings::EqualsIgnoreCase(name, "Connection");
+  }
+  if (!has_date) add("Date", HttpDate(std::time(nullptr)));
+  if (!has_connection) add("Connection", CivetwebKeepsAlive(conn) ? "keep-alive" : "close");
+  head.append("\r\n");
+  return head;
 }
 
-// Sends a response whose body is the concatenation of `body_parts`.
+// One response on its way out, starting with its head: small parts are gathered and sent
+// together, large ones as they are, uncopied (kCoalescedPartMaxBytes). Once the client is gone
+// nothing more is sent.
+class ResponseWriter {
+ public:
+  ResponseWriter(mg_connection* conn, std::string head) : conn_(conn), pending_(std::move(head)) {}
+
+  // Queues `part` or sends it (after what is queued); false once the client is gone.
+  bool Add(std::string_view part) {
+    if (part.size() < kCoalescedPartMaxBytes) {
+      pending_.append(part);
+      return !gone_;
+    }
+    return Flush() && Send(part);
+  }
+
+  // Sends what is queued; false once the client is gone.
+  bool Flush() {
+    const bool sent = Send(pending_);
+    pending_.clear();
+    return sent;
+  }
+
+ private:
+  bool Send(std::string_view bytes) {
+    if (!gone_ && !bytes.empty()) gone_ = mg_write(conn_, bytes.data(), bytes.size()) < 0;
+    return !gone_;
+  }
+
+  mg_connection* conn_;
+  std::string pending_;
+  bool gone_ = false;
+};
+
+// Sends a response whose body is the concatenation of `body_parts` (only its head for HEAD).
 void SendResponseParts(mg_connection* conn, int status, std::string_view content_type,
                        const std::vector<std::string_view>& body_parts, bool head,
                        const Headers& headers) {
   std::size_t body_size = 0;
-  for (const auto part : body_parts) body_size += part.size();
-  SendHeaders(conn, status, content_type, body_size, headers);
-  if (head) return;
+  std::size_t coalesced_size = 0;
   for (const auto part : body_parts) {
-    if (!Write(conn, part)) return;
+    body_size += part.size();
+    if (part.size() < kCoalescedPartMaxBytes) coalesced_size += part.size();
   }
+  std::string response_head = ResponseHead(conn, status, content_type, body_size, headers);
+  if (!head) response_head.reserve(response_head.size() + coalesced_size);
+  ResponseWriter out(conn, std::move(response_head));
+  if (!head) {
+    for (const auto part : body_parts) {
+      if (!out.Add(part)) return;
+    }
+  }
+  out.Flush();
 }
 
 void SendResponse(mg_connection* conn, int status, std::string_view content_type,
@@ -223,15 +332,21 @@ struct HttpServer::State {
     if (!copy->segment) return false;
     text->snapshot.reset();
     const DeflateSegment& segment = *copy->segment;
-    SendHeaders(conn, 200, kMetricsContentType,
-                text->head.size() + static_cast<std::size_t>(segment.size) + text->tail.size(),
-                headers);
-    if (head || !Write(conn, text->head)) return true;
+    ResponseWriter out(
+        conn,
+        ResponseHead(conn, 200, kMetricsContentType,
+                     text->head.size() + static_cast<std::size_t>(segment.size) + text->tail.size(),
+                     headers));
+    if (head || !out.Add(text->head)) {
+      out.Flush();
+      return true;
+    }
     if (!InflateSegment(segment, kInflatePieceBytes,
-                        [&](std::string_view piece) { return Write(conn, piece); })) {
+                        [&](std::string_view piece) { return out.Add(piece); })) {
       return true;  // client gone (the segment is our own and inflates)
     }
-    Write(conn, text->tail);
+    out.Add(text->tail);
+    out.Flush();
     return true;
   }
 
@@ -441,10 +556,10 @@ HttpServer::HttpServer(HttpServerOptions options, const Collector& collector)
   const char* config[] = {
       "listening_ports", ports.c_str(), "num_threads", num_threads.c_str(), "request_timeout_ms",
       request_timeout.c_str(), "keep_alive_timeout_ms", "2000", "enable_keep_alive", "yes",
-      // civetweb writes the status line, each header and the body in
-      // separate sends: without TCP_NODELAY, Nagle's algorithm holds the
+      // A response with a large part goes out in several sends
+      // (ResponseWriter): without TCP_NODELAY, Nagle's algorithm holds the
       // last small segment for the client's delayed ACK, about 40 ms on
-      // every keep-alive scrape (measured in bench/scrape).
+      // every such keep-alive scrape (measured in bench/scrape).
       "tcp_nodelay", "1",
       // Requests are small GETs: 16 KiB of headers is ample.
       "max_request_size", "16384", "listen_backlog", "256", "enable_directory_listing", "no",

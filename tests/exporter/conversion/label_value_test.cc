@@ -130,3 +130,42 @@ TEST_CASE("Invalid UTF-8 is replaced by U+FFFD per maximal subpart") {
   CHECK_FALSE(exporter::conversion::IsValidUtf8("\xf0\x9f\x98"));
   CHECK(exporter::conversion::IsValidUtf8(std::string("\0", 1)));
 }
+
+TEST_CASE("UTF-8 is checked alike wherever a sequence falls against 8-byte words") {
+  // IsValidUtf8 skips 8 ASCII bytes at a time: every sequence is tried at every offset of
+  // two words and a half, so that it starts, ends or straddles a word boundary (7/8, 15/16).
+  const std::string ascii(24, 'a');
+  const std::string valid[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xed\x9f\xbf"};
+  // Ill-formed, each with what replaces it.
+  const std::pair<std::string, std::string> invalid[] = {
+      {"\xff", "\xef\xbf\xbd"},
+      {"\x80", "\xef\xbf\xbd"},
+      {"\xe2\x82", "\xef\xbf\xbd"},                              // cut short
+      {"\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd"},                  // overlong
+      {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},  // surrogate
+  };
+  for (std::size_t offset = 0; offset <= ascii.size(); ++offset) {
+    CAPTURE(offset);
+    const std::string before = ascii.substr(0, offset);
+    const std::string after = ascii.substr(offset);
+    for (const auto& sequence : valid) {
+      const std::string text = before + sequence + after;
+      CHECK(exporter::conversion::IsValidUtf8(text));
+      CHECK(exporter::conversion::ToValidUtf8(text) == text);
+      CHECK(exporter::conversion::IsValidUtf8(before + sequence));  // ends the text
+    }
+    for (const auto& entry : invalid) {
+      const std::string& sequence = entry.first;  // not a structured binding: CAPTURE takes it
+      const std::string& replacement = entry.second;
+      CAPTURE(sequence);
+      CHECK_FALSE(exporter::conversion::IsValidUtf8(before + sequence + after));
+      CHECK(exporter::conversion::ToValidUtf8(before + sequence + after) ==
+            before + replacement + after);
+      CHECK_FALSE(exporter::conversion::IsValidUtf8(before + sequence));
+      // After a valid sequence, which the word check has to resume behind.
+      CHECK_FALSE(exporter::conversion::IsValidUtf8(before + "\xc3\xa9" + after + sequence));
+    }
+  }
+  CHECK_FALSE(exporter::conversion::IsValidUtf8(std::string(15, 'a') + "\xff"));  // offset 15
+  CHECK(exporter::conversion::IsValidUtf8(std::string(7, 'a') + "\xc3\xa9"));     // 7/8
+}

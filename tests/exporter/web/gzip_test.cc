@@ -12,32 +12,13 @@
 #include <string_view>
 #include <vector>
 
+#include "gunzip.h"
 #include "temp_dir.h"
 
 namespace exporter::web {
 namespace {
 
-// The oracle is zlib's inflate, not our own code: the whole member as gzip (windowBits 16+15),
-// which checks the header, every block, the CRC-32 and ISIZE, and that nothing follows.
-std::optional<std::string> Gunzip(std::string_view member) {
-  z_stream stream{};
-  if (inflateInit2(&stream, 16 + 15) != Z_OK) return std::nullopt;
-  std::string out;
-  std::vector<char> chunk(1 << 16);
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(member.data()));
-  stream.avail_in = static_cast<uInt>(member.size());
-  int result = Z_OK;
-  while (result == Z_OK) {
-    stream.next_out = reinterpret_cast<Bytef*>(chunk.data());
-    stream.avail_out = static_cast<uInt>(chunk.size());
-    result = inflate(&stream, Z_NO_FLUSH);
-    out.append(chunk.data(), chunk.size() - stream.avail_out);
-  }
-  const bool complete = result == Z_STREAM_END && stream.avail_in == 0;
-  inflateEnd(&stream);
-  if (!complete) return std::nullopt;
-  return out;
-}
+using test_support::Gunzip;
 
 // True when raw inflate consumes all of `bytes` without reaching a final block: what lets a segment
 // sit in the middle of a member.

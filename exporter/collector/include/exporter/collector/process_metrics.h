@@ -4,10 +4,10 @@
 
 namespace exporter::collector {
 
-// Writes the standard process_* metrics of this process, read from /proc at call time:
-// process_cpu_seconds_total, process_resident_memory_bytes, process_virtual_memory_bytes,
-// process_open_fds, process_max_fds, process_start_time_seconds. A value that cannot be read
-// is left out. Thread-safe for distinct sinks.
+// Writes the standard process_* metrics of this process, read at call time (the start time on
+// the first call only): process_cpu_seconds_total, process_resident_memory_bytes,
+// process_virtual_memory_bytes, process_open_fds, process_max_fds, process_start_time_seconds.
+// A value that cannot be read is left out. Thread-safe for distinct sinks.
 void WriteProcessMetrics(conversion::SampleSink* sink);
 
 }  // namespace exporter::collector
