@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Lints our C++ sources (*.h, *.cc, *.cpp in exporter/, proxy_client/, tools/proxy_sim/, tests/,
-# bench/, fuzz/) and exits non-zero on any finding, naming the file (and the check):
+# Lints our C++ sources (*.h, *.cc, *.cpp in page_memory/, exporter/, proxy_client/,
+# tools/proxy_sim/, tests/, bench/, fuzz/) and exits non-zero on any finding, naming the file (and the check):
 #   1. clang-format 14 with .clang-format: every file must be formatted (fix: clang-format -i FILE);
 #   2. clang-tidy 14 with .clang-tidy on every .cc file that the compilation database
 #      $BUILD_DIR/compile_commands.json (default build/, written by CMake) compiles, LINT_JOBS
@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 build_dir=${BUILD_DIR:-build}
 jobs=${LINT_JOBS:-2}
-dirs=(exporter proxy_client tools/proxy_sim tests bench fuzz)
+dirs=(page_memory exporter proxy_client tools/proxy_sim tests bench fuzz)
 
 # Another major version formats and warns differently: both tools are pinned to 14 (Debian 12).
 tool_14() {

@@ -5,12 +5,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 
+#include "page_memory/page_buffer.h"
 #include "proxy_client/snapshot_parser.h"
 
 namespace proxy_client {
@@ -107,9 +110,13 @@ FetchError DescribeConnectFailure(const std::string& path, long os_errno) {
 
 struct SnapshotClient::Impl {
   CURL* curl = nullptr;
-  std::string body;
+  // The body as received, followed by room for the parser's padding. Its pages are given back
+  // after each parse (page_memory/page_buffer.h); the mapping stays for the next body.
+  page_memory::PageBuffer body;
+  std::size_t body_bytes = 0;
   std::size_t max_body_bytes = 0;
   bool too_large = false;
+  bool out_of_memory = false;
   std::size_t last_good_body_bytes = 0;
   SnapshotParser parser;
   char error_buffer[CURL_ERROR_SIZE] = {};
@@ -119,13 +126,21 @@ struct SnapshotClient::Impl {
     const std::size_t bytes = size * count;
     // CURLOPT_MAXFILESIZE only refuses a transfer whose length is announced up front (curl
     // 7.88); a streamed or lying body is cut off here, while it arrives.
-    if (self->body.size() + bytes > self->max_body_bytes) {
+    if (self->body_bytes + bytes > self->max_body_bytes) {
       self->too_large = true;
       return 0;  // makes curl abort with CURLE_WRITE_ERROR
     }
-    self->body.append(data, bytes);
+    const std::size_t needed = self->body_bytes + bytes + kParsePaddingBytes;
+    if (needed > self->body.capacity() &&
+        !self->body.Reserve(std::max(needed, 2 * self->body.capacity()), self->body_bytes)) {
+      self->out_of_memory = true;
+      return 0;
+    }
+    std::memcpy(self->body.data() + self->body_bytes, data, bytes);
+    self->body_bytes += bytes;
     return bytes;
   }
+  std::string_view Body() const { return {body.data(), body_bytes}; }
 };
 
 SnapshotClient::SnapshotClient(SnapshotClientOptions options)
@@ -165,22 +180,24 @@ Expected<FetchResult, FetchError> SnapshotClient::Fetch(const FetchRequest& requ
   curl_easy_setopt(impl.curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.deadline.count()));
   curl_easy_setopt(impl.curl, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(request.deadline.count()));
-  impl.body.clear();
+  impl.body_bytes = 0;
   impl.too_large = false;
-  // Room for a body like the last one, so that receiving it does not copy it while doubling.
-  if (impl.body.capacity() < impl.last_good_body_bytes) {
-    impl.body.reserve(impl.last_good_body_bytes + impl.last_good_body_bytes / 8);
-  }
-  // Keep the buffer's capacity for the next scrape, but never the memory of one huge or
-  // hostile body: whatever this fetch returns, release a buffer far beyond the usual size.
-  struct ReleaseOversizedBuffer {
+  impl.out_of_memory = false;
+  // Room for a body like the last one, so that receiving it does not grow the buffer.
+  impl.body.Reserve(impl.last_good_body_bytes + impl.last_good_body_bytes / 8 + kParsePaddingBytes,
+                    0);
+  // Keep the buffer's mapping for the next scrape but not its pages, and never the mapping of
+  // one huge or hostile body: whatever this fetch returns, unmap a buffer far beyond the usual.
+  struct ReleaseBuffer {
     Impl& impl;
-    ~ReleaseOversizedBuffer() {
+    ~ReleaseBuffer() {
       if (impl.body.capacity() > 4 * impl.last_good_body_bytes + (1u << 20)) {
-        std::string().swap(impl.body);
+        impl.body = page_memory::PageBuffer();
+      } else {
+        impl.body.ReleaseHugePages();
       }
     }
-  } release_oversized_buffer{impl};
+  } release_buffer{impl};
   impl.error_buffer[0] = '\0';
 
   const CURLcode code = curl_easy_perform(impl.curl);
@@ -193,6 +210,11 @@ Expected<FetchResult, FetchError> SnapshotClient::Fetch(const FetchRequest& requ
     switch (code) {
       case CURLE_WRITE_ERROR:
       case CURLE_FILESIZE_EXCEEDED:
+        if (impl.out_of_memory) {
+          return FetchError{FetchErrorKind::kTooLarge,
+                            "out of memory while receiving a snapshot body after " +
+                                std::to_string(impl.body_bytes) + " bytes"};
+        }
         if (impl.too_large || code == CURLE_FILESIZE_EXCEEDED) {
           return FetchError{FetchErrorKind::kTooLarge, "snapshot body exceeds the maximum of " +
                                                            std::to_string(options_.max_body_bytes) +
@@ -203,13 +225,13 @@ Expected<FetchResult, FetchError> SnapshotClient::Fetch(const FetchRequest& requ
         return FetchError{FetchErrorKind::kTimeout,
                           "no complete snapshot from " + path + " within " +
                               std::to_string(request.deadline.count()) + "ms (received " +
-                              std::to_string(impl.body.size()) + " bytes)"};
+                              std::to_string(impl.body_bytes) + " bytes)"};
       case CURLE_COULDNT_CONNECT:
         return DescribeConnectFailure(path, os_errno);
       case CURLE_PARTIAL_FILE:
         return FetchError{FetchErrorKind::kParse,
                           "snapshot body truncated: the proxy closed the connection after " +
-                              std::to_string(impl.body.size()) + " bytes"};
+                              std::to_string(impl.body_bytes) + " bytes"};
       case CURLE_GOT_NOTHING:
       case CURLE_RECV_ERROR:
       case CURLE_SEND_ERROR:
@@ -225,19 +247,19 @@ Expected<FetchResult, FetchError> SnapshotClient::Fetch(const FetchRequest& requ
   curl_easy_getinfo(impl.curl, CURLINFO_RESPONSE_CODE, &status);
   if (status != 200) {
     std::string message = "proxy answered HTTP " + std::to_string(status);
-    const std::string reason = Sanitize(impl.body);
+    const std::string reason = Sanitize(impl.Body());
     if (!reason.empty()) message += ": " + reason;
     return FetchError{FetchErrorKind::kHttpStatus, std::move(message)};
   }
 
-  auto parsed = impl.parser.ParseInPlace(&impl.body);
+  auto parsed = impl.parser.ParseInPlace(impl.body.data(), impl.body_bytes);
   if (!parsed) {
     const ParseError& error = parsed.error();
     return FetchError{error.unsupported_version ? FetchErrorKind::kVersion : FetchErrorKind::kParse,
                       error.message};
   }
-  impl.last_good_body_bytes = impl.body.size();
-  return FetchResult{std::move(parsed).value(), impl.body.size()};
+  impl.last_good_body_bytes = impl.body_bytes;
+  return FetchResult{std::move(parsed).value(), impl.body_bytes};
 }
 
 }  // namespace proxy_client

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "page_memory/page_buffer.h"
 #include "proxy_client/name_hash.h"
 #include "surrogate_escapes.h"
 
@@ -536,12 +538,44 @@ std::string JsonErrorMessage(simdjson::error_code code) {
 
 }  // namespace
 
+static_assert(kParsePaddingBytes >= simdjson::SIMDJSON_PADDING);
+// The sizes below are those simdjson 3.0.1 allocates for a capacity (dom::document::allocate,
+// dom_parser_implementation::set_capacity), as lower bounds: recheck them on another major.
+static_assert(simdjson::SIMDJSON_VERSION_MAJOR == 3);
+
 struct SnapshotParser::Impl {
   simdjson::dom::parser parser;
   std::string buffer;  // the body plus simdjson's padding; rewritten in place
   NameIndex index;
+  std::size_t document_capacity = 0;  // what parser and parser.doc were allocated for
 
   Impl() : parser(simdjson::SIMDJSON_MAXSIZE_BYTES) {}
+
+  struct Region {
+    void* data;
+    std::size_t bytes;
+  };
+  // The document's large buffers: the tape (8 bytes per JSON value), the unescaped strings and
+  // stage 1's structural indexes (4 bytes per structural character). At 100k IPs about 21 MB
+  // of them are written per parse.
+  std::array<Region, 3> DocumentRegions() const {
+    const std::size_t capacity = document_capacity;
+    return {{{parser.doc.tape.get(), capacity * sizeof(std::uint64_t)},
+             {parser.doc.string_buf.get(), capacity / 3 * 5},
+             {parser.implementation ? parser.implementation->structural_indexes.get() : nullptr,
+              capacity * sizeof(std::uint32_t)}}};
+  }
+  void AdviseHugePages(std::size_t capacity) {
+    document_capacity = capacity;
+    for (const Region& region : DocumentRegions()) {
+      page_memory::AdviseHugePages(region.data, region.bytes);
+    }
+  }
+  void ReleaseDocumentPages() {
+    for (const Region& region : DocumentRegions()) {
+      page_memory::ReleaseHugePages(region.data, region.bytes);
+    }
+  }
 };
 
 SnapshotParser::SnapshotParser() : impl_(std::make_unique<Impl>()) {}
@@ -566,8 +600,8 @@ std::optional<ParseError> CheckStartsWithObject(std::string_view json) {
 
 }  // namespace
 
-// `data` holds `size` bytes of JSON followed by simdjson's padding, and may be rewritten.
-Expected<Snapshot, ParseError> SnapshotParser::ParsePadded(char* data, std::size_t size) {
+Expected<Snapshot, ParseError> SnapshotParser::ParseInPlace(char* data, std::size_t size) {
+  if (auto error = CheckStartsWithObject({data, size})) return *error;
   try {
     Impl& impl = *impl_;
     if (impl.parser.capacity() < size || impl.parser.max_depth() != kMaxDepth) {
@@ -581,7 +615,13 @@ Expected<Snapshot, ParseError> SnapshotParser::ParsePadded(char* data, std::size
         return ParseError{
             false, "out of memory while parsing a body of " + std::to_string(size) + " bytes"};
       }
+      impl.AdviseHugePages(capacity);
     }
+    // The document is needed only until the snapshot is built (page_memory/page_buffer.h).
+    struct ReleaseDocument {
+      Impl& impl;
+      ~ReleaseDocument() { impl.ReleaseDocumentPages(); }
+    } release_document{impl};
     detail::ReplaceLoneSurrogateEscapes(data, size);
     element root;
     if (const auto code = impl.parser.parse(data, size, false).get(root);
@@ -607,7 +647,6 @@ Expected<Snapshot, ParseError> SnapshotParser::ParsePadded(char* data, std::size
 }
 
 Expected<Snapshot, ParseError> SnapshotParser::Parse(std::string_view json) {
-  if (auto error = CheckStartsWithObject(json)) return *error;
   std::string& buffer = impl_->buffer;
   try {
     buffer.resize(json.size() + simdjson::SIMDJSON_PADDING);
@@ -616,20 +655,19 @@ Expected<Snapshot, ParseError> SnapshotParser::Parse(std::string_view json) {
         false, "out of memory while copying a body of " + std::to_string(json.size()) + " bytes"};
   }
   std::memcpy(buffer.data(), json.data(), json.size());
-  return ParsePadded(buffer.data(), json.size());
+  return ParseInPlace(buffer.data(), json.size());
 }
 
 Expected<Snapshot, ParseError> SnapshotParser::ParseInPlace(std::string* json) {
-  if (auto error = CheckStartsWithObject(*json)) return *error;
   const std::size_t size = json->size();
   try {
     // The padding lives in the string's spare capacity: simdjson reads it, never its contents.
-    json->reserve(size + simdjson::SIMDJSON_PADDING);
+    json->reserve(size + kParsePaddingBytes);
   } catch (const std::bad_alloc&) {
     return ParseError{false,
                       "out of memory while parsing a body of " + std::to_string(size) + " bytes"};
   }
-  return ParsePadded(json->data(), size);
+  return ParseInPlace(json->data(), size);
 }
 
 Expected<Snapshot, ParseError> ParseSnapshot(std::string_view json) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -16,6 +17,10 @@ struct ParseError {
   std::string message;
 };
 
+// Bytes past the end of the JSON that ParseInPlace(char*, size) reads (never their contents):
+// simdjson's padding.
+inline constexpr std::size_t kParsePaddingBytes = 64;
+
 // Parses protocol v1 JSON into a Snapshot. Reuses its buffers across calls, so keep one per
 // thread; not thread-safe. Never throws; any input yields a Snapshot or a ParseError.
 class SnapshotParser {
@@ -29,9 +34,8 @@ class SnapshotParser {
   // The same without copying the body: `*json` may have escapes rewritten (lone surrogates to
   // U+FFFD) and its capacity grown by simdjson's padding; its size stays.
   Expected<Snapshot, ParseError> ParseInPlace(std::string* json);
-
- private:
-  Expected<Snapshot, ParseError> ParsePadded(char* data, std::size_t size);
+  // The same for `size` bytes at `json` followed by kParsePaddingBytes readable bytes.
+  Expected<Snapshot, ParseError> ParseInPlace(char* json, std::size_t size);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -1,0 +1,118 @@
+#include "page_memory/page_buffer.h"
+
+#include <doctest/doctest.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+std::size_t PageBytes() { return static_cast<std::size_t>(sysconf(_SC_PAGESIZE)); }
+
+// How many of the pages of [data, data + bytes) are resident, by mincore(2): the kernel's own
+// answer, not a reading of RSS, which other threads of the test binary move.
+std::size_t ResidentPages(const void* data, std::size_t bytes) {
+  const auto begin = reinterpret_cast<std::uintptr_t>(data) / PageBytes() * PageBytes();
+  const std::size_t length = reinterpret_cast<std::uintptr_t>(data) + bytes - begin;
+  std::vector<unsigned char> residency((length + PageBytes() - 1) / PageBytes());
+  REQUIRE(mincore(reinterpret_cast<void*>(begin), length, residency.data()) == 0);
+  std::size_t resident = 0;
+  for (const unsigned char page : residency) resident += page & 1;
+  return resident;
+}
+
+// The kernel's setting, read here independently of page_memory's own reading.
+bool KernelOffersHugePages() {
+  std::ifstream enabled("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string line;
+  std::getline(enabled, line);
+  return line.find("[always]") != std::string::npos || line.find("[madvise]") != std::string::npos;
+}
+
+constexpr std::size_t kMiB = std::size_t{1} << 20;
+
+}  // namespace
+
+TEST_CASE("PageBuffer grows to page multiples and keeps what was written") {
+  page_memory::PageBuffer buffer;
+  CHECK(buffer.data() == nullptr);
+  CHECK(buffer.capacity() == 0);
+  REQUIRE(buffer.Reserve(1000, 0));
+  CHECK(buffer.capacity() >= 1000);
+  CHECK(buffer.capacity() % PageBytes() == 0);
+  std::memcpy(buffer.data(), "snapshot", 8);
+  // Growing by far more than one mapping's worth moves the pages, not a copy of the bytes.
+  REQUIRE(buffer.Reserve(64 * kMiB, 8));
+  CHECK(buffer.capacity() >= 64 * kMiB);
+  CHECK(std::memcmp(buffer.data(), "snapshot", 8) == 0);
+  buffer.data()[64 * kMiB - 1] = 'x';  // the whole capacity is writable
+  const std::size_t capacity = buffer.capacity();
+  CHECK(buffer.Reserve(100, 0));  // never shrinks, and keeps the contents
+  CHECK(buffer.capacity() == capacity);
+  CHECK(std::memcmp(buffer.data(), "snapshot", 8) == 0);
+}
+
+TEST_CASE("PageBuffer moves own their mapping") {
+  page_memory::PageBuffer first;
+  REQUIRE(first.Reserve(4 * kMiB, 0));
+  std::memcpy(first.data(), "text", 4);
+  page_memory::PageBuffer second(std::move(first));
+  CHECK(first.data() == nullptr);  // NOLINT(bugprone-use-after-move): the moved-from state
+  CHECK(first.capacity() == 0);
+  CHECK(std::memcmp(second.data(), "text", 4) == 0);
+  page_memory::PageBuffer third;
+  REQUIRE(third.Reserve(kMiB, 0));
+  third = std::move(second);
+  CHECK(std::memcmp(third.data(), "text", 4) == 0);
+}
+
+TEST_CASE("HugePagesOffered follows the kernel's transparent huge page setting") {
+  CHECK(page_memory::HugePagesOffered() == KernelOffersHugePages());
+}
+
+TEST_CASE("ReleaseHugePages gives written pages back only where huge pages are offered") {
+  page_memory::PageBuffer buffer;
+  REQUIRE(buffer.Reserve(16 * kMiB, 0));
+  std::memset(buffer.data(), 'a', buffer.capacity());
+  const std::size_t pages = buffer.capacity() / PageBytes();
+  REQUIRE(ResidentPages(buffer.data(), buffer.capacity()) == pages);
+  buffer.ReleaseHugePages();
+  const std::size_t resident = ResidentPages(buffer.data(), buffer.capacity());
+  if (KernelOffersHugePages()) {
+    // At most the unaligned ends (under one huge page each) stay.
+    CHECK(resident <= 2 * (2 * kMiB) / PageBytes());
+    CHECK(resident < pages / 2);
+  } else {
+    CHECK(resident == pages);
+  }
+  // Released or not, the buffer stays usable at its capacity.
+  buffer.data()[buffer.capacity() - 1] = 'b';
+  CHECK(buffer.data()[buffer.capacity() - 1] == 'b');
+}
+
+TEST_CASE("ReleaseHugePages leaves the bytes outside the aligned part of a range alone") {
+  // A block from malloc, as simdjson's document is: only whole huge pages inside it may go.
+  const std::size_t bytes = 9 * kMiB + 123;
+  auto* block = static_cast<unsigned char*>(std::malloc(bytes));
+  REQUIRE(block != nullptr);
+  std::memset(block, 0xA5, bytes);
+  page_memory::ReleaseHugePages(block + 1, bytes - 2);
+  CHECK(block[0] == 0xA5);
+  CHECK(block[bytes - 1] == 0xA5);
+  std::size_t changed = 0;
+  for (std::size_t i = 0; i < bytes; ++i) changed += block[i] != 0xA5 ? 1 : 0;
+  if (KernelOffersHugePages()) {
+    // 9 MiB spans at least three whole aligned huge pages wherever it starts.
+    CHECK(changed >= 3 * 2 * kMiB);
+    CHECK(changed % (2 * kMiB) == 0);
+  } else {
+    CHECK(changed == 0);
+  }
+  std::free(block);
+}
