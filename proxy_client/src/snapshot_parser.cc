@@ -24,9 +24,16 @@ using simdjson::dom::element;
 using simdjson::dom::element_type;
 using simdjson::dom::object;
 
-// The deepest path of the schema, percentiles.bytesTransferred.in.p50, sits in the fourth
-// object. simdjson counts the root as depth 1 and a scalar inside an object as one more.
-constexpr std::size_t kMaxDepth = 5;
+// docs/snapshot-protocol.md, rule 2: unknown fields of any type are skipped at any depth, so a
+// newer adapter's nested group cannot take an older exporter down; only the whole document is
+// bounded, at 64 levels of objects and arrays (the root object is level 1). The schema itself
+// needs 4 (percentiles.bytesTransferred.in, protocols.frontend["h2"]).
+constexpr std::size_t kMaxDocumentDepth = 64;
+// simdjson (3.0.1, stage 2's json_iterator) counts only non-empty containers against its
+// max_depth: with max_depth N it refuses one that opens at level N and admits an empty {} or []
+// there. So the parser runs at 64: all it admits is within the limit, and a document it refuses
+// for depth holds a non-empty container at level 64 or deeper, which ParseAtDepthLimit decides.
+constexpr std::size_t kSimdjsonMaxDepth = kMaxDocumentDepth;
 // Counters must be exact in a double, and in JavaScript (Number.MAX_SAFE_INTEGER + 1).
 constexpr double kMaxCounter = 9007199254740992.0;  // 2^53
 constexpr std::size_t kMaxQuotedLength = 40;
@@ -269,7 +276,7 @@ bool ParseMap(element value, const Path& path, NameIndex& index, ParseValue pars
     for (auto field : map) {
       Value parsed{};
       if (!parse_value(field.value, path.Key(field.key), &parsed, error)) return false;
-      entries.emplace_back(std::string(field.key), parsed);
+      entries.emplace_back(std::string(field.key), std::move(parsed));
     }
     return true;
   }
@@ -288,13 +295,86 @@ bool ParseMap(element value, const Path& path, NameIndex& index, ParseValue pars
     if (!parse_value(field.value, path.Key(name), &parsed, error)) return false;
     const std::size_t position = index.FindOrInsert(entries, name, hashes[i++], entries.size());
     if (position != entries.size()) {
-      entries[position].second = parsed;  // a repeated name: the later value wins
+      entries[position].second = std::move(parsed);  // a repeated name: the later value wins
       continue;
     }
-    entries.emplace_back(std::string(name), parsed);
+    entries.emplace_back(std::string(name), std::move(parsed));
   }
   return true;
 }
+
+// One optional number of a group: its JSON name, its check (Gauge or Counter) and its member.
+template <typename Group>
+struct NumberMember {
+  std::string_view key;
+  bool (*check)(element, const Path&, double*, std::string*);
+  std::optional<double> Group::*member;
+};
+
+// Reads `value` into the member named `key`, if `members` has one; any other key is an unknown
+// field and skipped. Returns false on a bad value.
+template <typename Group, std::size_t N>
+bool ReadNumberMember(const std::array<NumberMember<Group>, N>& members, std::string_view key,
+                      element value, const Path& path, Group* group, std::string* error) {
+  for (const NumberMember<Group>& number : members) {
+    if (key == number.key) {
+      return number.check(value, path.Field(number.key), Fresh(&(group->*number.member)), error);
+    }
+  }
+  return true;
+}
+
+// A group whose members are all optional numbers.
+template <typename Group, std::size_t N>
+bool ParseNumberGroup(const std::array<NumberMember<Group>, N>& members, element value,
+                      const Path& path, Group* group, std::string* error) {
+  object fields;
+  if (!Object(value, path, &fields, error)) return false;
+  for (auto field : fields) {
+    if (!ReadNumberMember(members, field.key, field.value, path, group, error)) return false;
+  }
+  return true;
+}
+
+constexpr std::array<NumberMember<Quantiles>, 3> kQuantileMembers{{
+    {"p50", Gauge, &Quantiles::p50},
+    {"p95", Gauge, &Quantiles::p95},
+    {"p99", Gauge, &Quantiles::p99},
+}};
+
+constexpr std::array<NumberMember<Requests>, 3> kRequestsMembers{{
+    {"total", Counter, &Requests::total},
+    {"perSecond", Gauge, &Requests::per_second},
+    {"perMinute", Gauge, &Requests::per_minute},
+}};
+
+constexpr std::array<NumberMember<DomainRequests>, 2> kDomainRequestsMembers{{
+    {"perSecond", Gauge, &DomainRequests::per_second},
+    {"perMinute", Gauge, &DomainRequests::per_minute},
+}};
+
+constexpr std::array<NumberMember<Backend>, 8> kBackendMembers{{
+    {"active", Gauge, &Backend::active},
+    {"total", Counter, &Backend::total},
+    {"connectErrors", Counter, &Backend::connect_errors},
+    {"handshakeErrors", Counter, &Backend::handshake_errors},
+    {"requestErrors", Counter, &Backend::request_errors},
+    {"connectTimeMs", Gauge, &Backend::connect_time_ms},
+    {"poolHits", Counter, &Backend::pool_hits},
+    {"poolMisses", Counter, &Backend::pool_misses},
+}};
+
+constexpr std::array<NumberMember<ProtocolConnections>, 2> kProtocolConnectionsMembers{{
+    {"active", Gauge, &ProtocolConnections::active},
+    {"total", Counter, &ProtocolConnections::total},
+}};
+
+constexpr std::array<NumberMember<Udp>, 4> kUdpMembers{{
+    {"activeSessions", Gauge, &Udp::active_sessions},
+    {"totalSessions", Counter, &Udp::total_sessions},
+    {"datagramsIn", Counter, &Udp::datagrams_in},
+    {"datagramsOut", Counter, &Udp::datagrams_out},
+}};
 
 bool ParseProxy(element value, const Path& path, ProxyInfo* proxy, std::string* error) {
   object fields;
@@ -345,17 +425,22 @@ bool ParseConnections(element value, const Path& path, NameIndex& index, Connect
   return true;
 }
 
-bool ParseRequests(element value, const Path& path, Requests* requests, std::string* error) {
+bool ParseDomainRequests(element value, const Path& path, DomainRequests* domain,
+                         std::string* error) {
+  return ParseNumberGroup(kDomainRequestsMembers, value, path, domain, error);
+}
+
+bool ParseRequests(element value, const Path& path, NameIndex& index, Requests* requests,
+                   std::string* error) {
   object fields;
   if (!Object(value, path, &fields, error)) return false;
   for (auto field : fields) {
     bool ok = true;
-    if (field.key == "total") {
-      ok = Counter(field.value, path.Field("total"), Fresh(&requests->total), error);
-    } else if (field.key == "perSecond") {
-      ok = Gauge(field.value, path.Field("perSecond"), Fresh(&requests->per_second), error);
-    } else if (field.key == "perMinute") {
-      ok = Gauge(field.value, path.Field("perMinute"), Fresh(&requests->per_minute), error);
+    if (field.key == "byDomain") {
+      ok = ParseMap<DomainRequests>(field.value, path.Field("byDomain"), index, ParseDomainRequests,
+                                    Fresh(&requests->by_domain), error);
+    } else {
+      ok = ReadNumberMember(kRequestsMembers, field.key, field.value, path, requests, error);
     }
     if (!ok) return false;
   }
@@ -408,20 +493,7 @@ bool ParseThroughput(element value, const Path& path, NameIndex& index, Throughp
 }
 
 bool ParseQuantiles(element value, const Path& path, Quantiles* quantiles, std::string* error) {
-  object fields;
-  if (!Object(value, path, &fields, error)) return false;
-  for (auto field : fields) {
-    bool ok = true;
-    if (field.key == "p50") {
-      ok = Gauge(field.value, path.Field("p50"), Fresh(&quantiles->p50), error);
-    } else if (field.key == "p95") {
-      ok = Gauge(field.value, path.Field("p95"), Fresh(&quantiles->p95), error);
-    } else if (field.key == "p99") {
-      ok = Gauge(field.value, path.Field("p99"), Fresh(&quantiles->p99), error);
-    }
-    if (!ok) return false;
-  }
-  return true;
+  return ParseNumberGroup(kQuantileMembers, value, path, quantiles, error);
 }
 
 bool ParsePercentiles(element value, const Path& path, Percentiles* percentiles,
@@ -452,6 +524,69 @@ bool ParsePercentiles(element value, const Path& path, Percentiles* percentiles,
     }
   }
   return true;
+}
+
+bool ParseAdapter(element value, const Path& path, AdapterInfo* adapter, std::string* error) {
+  object fields;
+  if (!Object(value, path, &fields, error)) return false;
+  for (auto field : fields) {
+    bool ok = true;
+    if (field.key == "name") {
+      ok = String(field.value, path.Field("name"), Fresh(&adapter->name), error);
+    } else if (field.key == "version") {
+      ok = String(field.value, path.Field("version"), Fresh(&adapter->version), error);
+    } else if (field.key == "api") {
+      ok = String(field.value, path.Field("api"), Fresh(&adapter->api), error);
+    } else if (field.key == "skipped") {
+      ok = Gauge(field.value, path.Field("skipped"), Fresh(&adapter->skipped), error);
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool ParseBackend(element value, const Path& path, Backend* backend, std::string* error) {
+  object fields;
+  if (!Object(value, path, &fields, error)) return false;
+  for (auto field : fields) {
+    bool ok = true;
+    if (field.key == "protocol") {
+      ok = String(field.value, path.Field("protocol"), Fresh(&backend->protocol), error);
+    } else {
+      ok = ReadNumberMember(kBackendMembers, field.key, field.value, path, backend, error);
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool ParseProtocolConnections(element value, const Path& path, ProtocolConnections* connections,
+                              std::string* error) {
+  return ParseNumberGroup(kProtocolConnectionsMembers, value, path, connections, error);
+}
+
+bool ParseProtocols(element value, const Path& path, NameIndex& index, Protocols* protocols,
+                    std::string* error) {
+  object fields;
+  if (!Object(value, path, &fields, error)) return false;
+  for (auto field : fields) {
+    bool ok = true;
+    if (field.key == "frontend") {
+      ok = ParseMap<ProtocolConnections>(field.value, path.Field("frontend"), index,
+                                         ParseProtocolConnections, Fresh(&protocols->frontend),
+                                         error);
+    } else if (field.key == "backend") {
+      ok = ParseMap<ProtocolConnections>(field.value, path.Field("backend"), index,
+                                         ParseProtocolConnections, Fresh(&protocols->backend),
+                                         error);
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool ParseUdp(element value, const Path& path, Udp* udp, std::string* error) {
+  return ParseNumberGroup(kUdpMembers, value, path, udp, error);
 }
 
 // schemaVersion is read before anything else, so that a v2 document is reported as an
@@ -503,7 +638,8 @@ bool ParseRoot(object root, const Path& path, NameIndex& index, Snapshot* snapsh
                             error);
       has_connections = true;
     } else if (key == "requests") {
-      ok = ParseRequests(field.value, path.Field("requests"), Fresh(&snapshot->requests), error);
+      ok = ParseRequests(field.value, path.Field("requests"), index, Fresh(&snapshot->requests),
+                         error);
     } else if (key == "bytes") {
       ok = ParseByteTotals(field.value, path.Field("bytes"), Fresh(&snapshot->bytes), error);
     } else if (key == "throughput") {
@@ -512,6 +648,20 @@ bool ParseRoot(object root, const Path& path, NameIndex& index, Snapshot* snapsh
     } else if (key == "percentiles") {
       ok = ParsePercentiles(field.value, path.Field("percentiles"), Fresh(&snapshot->percentiles),
                             error);
+    } else if (key == "adapter") {
+      ok = ParseAdapter(field.value, path.Field("adapter"), Fresh(&snapshot->adapter), error);
+    } else if (key == "openConnectionBytes") {
+      // Gauges, unlike bytes: the open connections' sums fall when one closes.
+      ok = ParseInOut(field.value, path.Field("openConnectionBytes"),
+                      Fresh(&snapshot->open_connection_bytes), error);
+    } else if (key == "backends") {
+      ok = ParseMap<Backend>(field.value, path.Field("backends"), index, ParseBackend,
+                             Fresh(&snapshot->backends), error);
+    } else if (key == "protocols") {
+      ok = ParseProtocols(field.value, path.Field("protocols"), index, Fresh(&snapshot->protocols),
+                          error);
+    } else if (key == "udp") {
+      ok = ParseUdp(field.value, path.Field("udp"), Fresh(&snapshot->udp), error);
     }
     if (!ok) return false;
   }
@@ -520,13 +670,50 @@ bool ParseRoot(object root, const Path& path, NameIndex& index, Snapshot* snapsh
   return true;
 }
 
+// Whether `value`, at `level` (the root object is level 1), is or holds a container deeper than
+// kMaxDocumentDepth. Recurses at most kMaxDocumentDepth + 1 deep: it only sees documents that
+// simdjson parsed with that limit.
+bool HasContainerPastLimit(element value, std::size_t level) {
+  const auto type = value.type();
+  if (type != element_type::ARRAY && type != element_type::OBJECT) return false;
+  if (level > kMaxDocumentDepth) return true;
+  if (type == element_type::ARRAY) {
+    const simdjson::dom::array items = value.get_array().value_unsafe();
+    for (const element item : items) {
+      if (HasContainerPastLimit(item, level + 1)) return true;
+    }
+    return false;
+  }
+  const object fields = value.get_object().value_unsafe();
+  for (auto field : fields) {
+    if (HasContainerPastLimit(field.value, level + 1)) return true;
+  }
+  return false;
+}
+
+// A document refused by the main parser for its depth holds a non-empty container at level 64
+// or deeper: parsed again by `*parser`, made here with room for one level more, it is within
+// the limit unless a container (then an empty one) opens at level 65. Only documents that reach
+// the limit pay for this; a real snapshot nests 4 levels.
+simdjson::error_code ParseAtDepthLimit(const char* data, std::size_t size,
+                                       std::optional<simdjson::dom::parser>* parser,
+                                       element* root) {
+  simdjson::dom::parser& deeper = parser->emplace(simdjson::SIMDJSON_MAXSIZE_BYTES);
+  if (const auto code = deeper.allocate(size, kMaxDocumentDepth + 1); code != simdjson::SUCCESS) {
+    return code;
+  }
+  if (const auto code = deeper.parse(data, size, false).get(*root); code != simdjson::SUCCESS) {
+    return code;
+  }
+  return HasContainerPastLimit(*root, 1) ? simdjson::DEPTH_ERROR : simdjson::SUCCESS;
+}
+
 std::string JsonErrorMessage(simdjson::error_code code) {
   switch (code) {
     case simdjson::UTF8_ERROR:
       return "body is not valid UTF-8";
     case simdjson::DEPTH_ERROR:
-      return "document nests deeper than the schema allows (" + std::to_string(kMaxDepth - 1) +
-             " levels of objects)";
+      return "document nests deeper than " + std::to_string(kMaxDocumentDepth) + " levels";
     case simdjson::CAPACITY:
       return "document is larger than the parser can hold";
     case simdjson::MEMALLOC:
@@ -604,13 +791,13 @@ Expected<Snapshot, ParseError> SnapshotParser::ParseInPlace(char* data, std::siz
   if (auto error = CheckStartsWithObject({data, size})) return *error;
   try {
     Impl& impl = *impl_;
-    if (impl.parser.capacity() < size || impl.parser.max_depth() != kMaxDepth) {
+    if (impl.parser.capacity() < size || impl.parser.max_depth() != kSimdjsonMaxDepth) {
       // Headroom so that a snapshot growing by a few entries does not reallocate every scrape.
       // simdjson 3.0.1's allocate sizes the parser only; parse sizes the document to the body
       // whenever the body outgrows it. Without sizing it here too, every body a byte longer
       // than all before reallocated the document (69 MB at 100k IPs, ~15 MB of it written).
       const std::size_t capacity = size + size / 4;
-      if (impl.parser.allocate(capacity, kMaxDepth) != simdjson::SUCCESS ||
+      if (impl.parser.allocate(capacity, kSimdjsonMaxDepth) != simdjson::SUCCESS ||
           impl.parser.doc.allocate(capacity) != simdjson::SUCCESS) {
         return ParseError{
             false, "out of memory while parsing a body of " + std::to_string(size) + " bytes"};
@@ -624,10 +811,12 @@ Expected<Snapshot, ParseError> SnapshotParser::ParseInPlace(char* data, std::siz
     } release_document{impl};
     detail::ReplaceLoneSurrogateEscapes(data, size);
     element root;
-    if (const auto code = impl.parser.parse(data, size, false).get(root);
-        code != simdjson::SUCCESS) {
-      return ParseError{false, JsonErrorMessage(code)};
+    auto code = impl.parser.parse(data, size, false).get(root);
+    std::optional<simdjson::dom::parser> parser_at_limit;  // holds `root`'s document if used
+    if (code == simdjson::DEPTH_ERROR) {
+      code = ParseAtDepthLimit(data, size, &parser_at_limit, &root);
     }
+    if (code != simdjson::SUCCESS) return ParseError{false, JsonErrorMessage(code)};
     const Path path;
     const object root_object = root.get_object().value_unsafe();
     bool version_ok = false;

@@ -38,10 +38,17 @@ struct Connections {
   std::optional<double> distinct_ips;           // distinct client IPs before any ?ips= limit
 };
 
+// HTTP request rates of one domain (Host header or SNI), protocol 1.1.
+struct DomainRequests {
+  std::optional<double> per_second;
+  std::optional<double> per_minute;
+};
+
 struct Requests {
   std::optional<double> total;  // counter
   std::optional<double> per_second;
   std::optional<double> per_minute;
+  std::optional<NamedValues<DomainRequests>> by_domain;  // protocol 1.1
 };
 
 struct Throughput {
@@ -64,6 +71,46 @@ struct Percentiles {
   std::optional<Quantiles> bytes_transferred_out;
 };
 
+// Who wrote the snapshot (protocol 1.1): the adapter's name and version, the proxy API it read
+// ("IMetrics" or "IProxyStats"), and how many fields it could not read this time.
+struct AdapterInfo {
+  std::optional<std::string> name;
+  std::optional<std::string> version;
+  std::optional<std::string> api;
+  std::optional<double> skipped;
+};
+
+// One backend (upstream target) of the proxy, protocol 1.1. Every member is optional.
+struct Backend {
+  std::optional<std::string> protocol;  // e.g. "h1", "h2"
+  std::optional<double> active;
+  std::optional<double> total;             // counter
+  std::optional<double> connect_errors;    // counter
+  std::optional<double> handshake_errors;  // counter
+  std::optional<double> request_errors;    // counter
+  std::optional<double> connect_time_ms;
+  std::optional<double> pool_hits;    // counter
+  std::optional<double> pool_misses;  // counter
+};
+
+struct ProtocolConnections {
+  std::optional<double> active;
+  std::optional<double> total;  // counter
+};
+
+// Connections per protocol name ("h1", "h2", "tls", ...), client side and backend side.
+struct Protocols {
+  std::optional<NamedValues<ProtocolConnections>> frontend;
+  std::optional<NamedValues<ProtocolConnections>> backend;
+};
+
+struct Udp {
+  std::optional<double> active_sessions;
+  std::optional<double> total_sessions;  // counter
+  std::optional<double> datagrams_in;    // counter
+  std::optional<double> datagrams_out;   // counter
+};
+
 struct Snapshot {
   std::int64_t schema_version = 0;  // the document's schemaVersion, stored by the parser; 0: none
   double timestamp_ms = 0;          // ms since the Unix epoch when the proxy took the snapshot
@@ -73,6 +120,14 @@ struct Snapshot {
   std::optional<InOut> bytes;  // totals since proxy start, counters
   std::optional<Throughput> throughput;
   std::optional<Percentiles> percentiles;
+  // Protocol 1.1 additions.
+  std::optional<AdapterInfo> adapter;
+  // Bytes moved so far by the connections open now (SmartProxy 19.x's IProxyStats
+  // getThroughput()): falls when a connection closes, so a gauge, never a counter.
+  std::optional<InOut> open_connection_bytes;
+  std::optional<NamedValues<Backend>> backends;
+  std::optional<Protocols> protocols;
+  std::optional<Udp> udp;
 };
 
 }  // namespace proxy_client
