@@ -25,6 +25,11 @@ Converted Convert(const proxy_client::Snapshot& snapshot,
                   const exporter::conversion::MetricsOptions& options,
                   std::chrono::system_clock::time_point now);
 
+// exporter_test::FullSnapshot() plus the protocol 1.1 groups of tests/fixtures/snapshot_golden.json
+// (adapter, openConnectionBytes, backends, protocols, udp, requests.byDomain), with the same
+// values: every group of the protocol present.
+proxy_client::Snapshot EveryGroupSnapshot();
+
 // The snapshot of tests/fixtures/<name>, through proxy_client's parser; fails the test when it
 // does not parse.
 proxy_client::Snapshot FixtureSnapshot(const std::string& name);

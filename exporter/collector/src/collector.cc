@@ -203,6 +203,9 @@ void Collector::WriteOwnMetrics(const conversion::MetricsOptions& metrics,
                 "Entries folded into the \"other\" series in this scrape, by kind."});
   sink->Sample(static_cast<double>(folded.ips), {{"kind", "ip"}});
   sink->Sample(static_cast<double>(folded.routes), {{"kind", "route"}});
+  sink->Sample(static_cast<double>(folded.backends), {{"kind", "backend"}});
+  sink->Sample(static_cast<double>(folded.domains), {{"kind", "domain"}});
+  sink->Sample(static_cast<double>(folded.protocols), {{"kind", "protocol"}});
   WriteProcessMetrics(sink);
 }
 

@@ -128,26 +128,28 @@ void ReadIps(const YamlReader& reader, const Entry& section, conversion::IpOptio
       });
 }
 
+// A section whose one key is a series limit (routes.max, backends.max, domains.top): any
+// unsigned, 0 folding everything into "other".
+void ReadLimit(const YamlReader& reader, const Entry& section, std::string_view key,
+               unsigned& limit) {
+  reader.ReadSection(section,
+                     {{key, [&](const Entry& e) { limit = reader.Unsigned(e, 0, kAnyUnsigned); }}});
+}
+
 void ReadMetrics(const YamlReader& reader, const Entry& section,
                  conversion::MetricsOptions& metrics) {
   reader.ReadSection(
-      section, {
-                   {"namespace",
-                    [&](const Entry& e) {
-                      metrics.metric_namespace = reader.CheckedString(e, CheckMetricNamespace);
-                    }},
-                   {"ips", [&](const Entry& e) { ReadIps(reader, e, metrics.ips); }},
-                   {"routes",
-                    [&](const Entry& routes) {
-                      reader.ReadSection(routes, {
-                                                     {"max",
-                                                      [&](const Entry& e) {
-                                                        metrics.routes.max =
-                                                            reader.Unsigned(e, 0, kAnyUnsigned);
-                                                      }},
-                                                 });
-                    }},
-               });
+      section,
+      {
+          {"namespace",
+           [&](const Entry& e) {
+             metrics.metric_namespace = reader.CheckedString(e, CheckMetricNamespace);
+           }},
+          {"ips", [&](const Entry& e) { ReadIps(reader, e, metrics.ips); }},
+          {"routes", [&](const Entry& e) { ReadLimit(reader, e, "max", metrics.routes.max); }},
+          {"backends", [&](const Entry& e) { ReadLimit(reader, e, "max", metrics.backends.max); }},
+          {"domains", [&](const Entry& e) { ReadLimit(reader, e, "top", metrics.domains.top); }},
+      });
 }
 
 void ReadLog(const YamlReader& reader, const Entry& section, LogConfig& log) {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -61,6 +62,28 @@ std::string NormaliseMeasured(const std::string& text) {
     normalised.replace(at, revision.size(), "revision=\"<revision>\"");
   }
   return normalised;
+}
+
+// Every label name of the sample lines of a text exposition (values may hold any escaped byte).
+std::set<std::string> LabelNames(const std::string& text) {
+  std::set<std::string> names;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with("#")) continue;
+    std::size_t at = line.find_first_of("{ ");
+    if (at == std::string::npos || line[at] != '{') continue;
+    ++at;
+    while (at < line.size() && line[at] != '}') {
+      const std::size_t equals = line.find('=', at);
+      REQUIRE(equals != std::string::npos);
+      names.insert(line.substr(at, equals - at));
+      at = equals + 2;  // past `="`
+      while (at < line.size() && line[at] != '"') at += line[at] == '\\' ? 2 : 1;
+      at += 1;  // past the closing quote
+      if (at < line.size() && line[at] == ',') ++at;
+    }
+  }
+  return names;
 }
 
 }  // namespace
@@ -141,6 +164,86 @@ TEST_CASE("Collector pushes ips.top down to the proxy, except when anonymising")
   collector.Reconfigure(fetcher, options);
   collector.Scrape(1s);
   CHECK_FALSE(asked.has_value());
+}
+
+TEST_CASE("Collector counts what each kind folded into \"other\" in aggregated_series") {
+  const auto fetcher = [](const FetchRequest&) -> FetchOutcome {
+    FetchResult result = SmallSnapshot(6);
+    auto& snapshot = result.snapshot;
+    snapshot.connections.by_ip =
+        proxy_client::NamedValues<double>{{"10.0.0.1", 4}, {"10.0.0.2", 2}};
+    snapshot.connections.by_route = proxy_client::NamedValues<double>{{"a", 3}, {"b", 2}, {"c", 1}};
+    snapshot.backends = proxy_client::NamedValues<proxy_client::Backend>{};
+    for (int i = 0; i < 5; ++i) {
+      proxy_client::Backend backend;
+      backend.total = i;
+      snapshot.backends->emplace_back("b" + std::to_string(i), backend);
+    }
+    snapshot.requests.emplace();
+    snapshot.requests->by_domain = proxy_client::NamedValues<proxy_client::DomainRequests>{
+        {"a.example", {1, 60}}, {"b.example", {2, 120}}, {"c.example", {3, 180}}};
+    snapshot.protocols.emplace();
+    snapshot.protocols->frontend.emplace();
+    snapshot.protocols->backend.emplace();
+    for (int i = 0; i < 23; ++i) {
+      snapshot.protocols->frontend->emplace_back("p" + std::to_string(i),
+                                                 proxy_client::ProtocolConnections{1, 1});
+      snapshot.protocols->backend->emplace_back("q" + std::to_string(i),
+                                                proxy_client::ProtocolConnections{1, 1});
+    }
+    return result;
+  };
+  CollectorOptions options;
+  options.metrics.ips.top = 1;
+  options.metrics.routes.max = 1;
+  options.metrics.backends.max = 2;
+  options.metrics.domains.top = 0;
+  Collector collector(fetcher, options);
+  const auto samples = Samples(collector);
+  auto folded = [&](const std::string& kind) {
+    return test_support::SampleValue(
+        samples, "smartproxy_exporter_aggregated_series{kind=\"" + kind + "\"}");
+  };
+  CHECK(folded("ip") == 1);
+  CHECK(folded("route") == 2);
+  CHECK(folded("backend") == 3);
+  CHECK(folded("domain") == 3);
+  CHECK(folded("protocol") == 6);  // 23 - 20 on each side
+  CHECK(test_support::SampleValue(
+            samples, "smartproxy_domain_requests_per_second{domain=\"other\",window=\"60s\"}") ==
+        6);
+}
+
+TEST_CASE("No exposed label is job or instance or starts with __, with every group present") {
+  // Prometheus' target labels win over these (honor_labels: false), renaming ours to
+  // exported_job / exported_instance; names starting with __ are reserved.
+  const Collector collector(
+      [](const FetchRequest&) -> FetchOutcome {
+        FetchResult result;
+        result.snapshot = test_support::EveryGroupSnapshot();
+        result.body_bytes = 1000;
+        return result;
+      },
+      CollectorOptions{});
+  const std::string text = collector.Scrape(2s).Joined();
+  const std::set<std::string> names = LabelNames(text);
+  // The walk sees the labels of every group: the snapshot's and the exporter's own.
+  for (const char* expected :
+       {"route", "ip", "direction", "window", "percentile", "proxy_instance", "name", "version",
+        "api", "backend", "protocol", "kind", "side", "domain", "reason", "revision"}) {
+    CHECK_MESSAGE(names.count(expected) == 1, expected);
+  }
+  for (const auto& name : names) {
+    CAPTURE(name);
+    // A well-formed name each, or the walk lost its place in a value.
+    CHECK(!name.empty());
+    CHECK(
+        name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
+        std::string::npos);
+    CHECK(name != "job");
+    CHECK(name != "instance");
+    CHECK_FALSE(name.starts_with("__"));
+  }
 }
 
 TEST_CASE("Collector's fetch deadline is the smaller of proxy.timeout and the scrape's") {

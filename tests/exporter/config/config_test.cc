@@ -37,6 +37,8 @@ void CheckDefaults(const Config& config) {
   CHECK(config.metrics.ips.ipv4_prefix == 24);
   CHECK(config.metrics.ips.ipv6_prefix == 64);
   CHECK(config.metrics.routes.max == 500);
+  CHECK(config.metrics.backends.max == 20);
+  CHECK(config.metrics.domains.top == 20);
   CHECK(config.log.level == exporter::log::LogLevel::kInfo);
   CHECK(config.log.format == exporter::log::LogFormat::kLogfmt);
 }
@@ -94,6 +96,10 @@ metrics:
     ipv6_prefix: 48
   routes:
     max: 0
+  backends:
+    max: 3
+  domains:
+    top: 0
 log:
   level: debug
   format: json
@@ -112,6 +118,8 @@ log:
   CHECK(config.metrics.ips.ipv4_prefix == 16);
   CHECK(config.metrics.ips.ipv6_prefix == 48);
   CHECK(config.metrics.routes.max == 0);
+  CHECK(config.metrics.backends.max == 3);
+  CHECK(config.metrics.domains.top == 0);
   CHECK(config.log.level == exporter::log::LogLevel::kDebug);
   CHECK(config.log.format == exporter::log::LogFormat::kJson);
 }
@@ -121,7 +129,23 @@ TEST_CASE("Keys not in the file keep their defaults") {
   CHECK(config.metrics.ips.top == 5);
   CHECK(config.metrics.ips.ipv4_prefix == 24);
   CHECK(config.metrics.routes.max == 500);
+  CHECK(config.metrics.backends.max == 20);
+  CHECK(config.metrics.domains.top == 20);
   CHECK(config.proxy.timeout == 2s);
+}
+
+TEST_CASE("Backend and domain limits are read from their sections, any unsigned allowed") {
+  const Config config = ParseConfig(
+      "metrics:\n  backends: {max: 4294967295}\n  domains:\n    top: 7\n", "config.yml");
+  CHECK(config.metrics.backends.max == 4294967295u);
+  CHECK(config.metrics.domains.top == 7);
+  CHECK(config.metrics.routes.max == 500);
+  ValidateConfig(config);
+  SUBCASE("empty sections keep the defaults") {
+    const Config empty = ParseConfig("metrics:\n  backends:\n  domains: {}\n", "config.yml");
+    CHECK(empty.metrics.backends.max == 20);
+    CHECK(empty.metrics.domains.top == 20);
+  }
 }
 
 TEST_CASE("Unknown keys are rejected with file, line and key path") {
@@ -167,6 +191,15 @@ TEST_CASE("Unknown keys are rejected with file, line and key path") {
     CHECK(ErrorOf("web:\n  health_endpoints_without_auth: \"true\"\n") ==
           "config.yml:2: web.health_endpoints_without_auth: expected true or false, got the "
           "string \"true\"");
+  }
+  SUBCASE("each series limit has its one key") {
+    CHECK(ErrorOf("metrics:\n  backends: {top: 3}\n") ==
+          "config.yml:2: metrics.backends.top: unknown key (known keys: max)");
+    CHECK(ErrorOf("metrics:\n  domains:\n    max: 3\n") ==
+          "config.yml:3: metrics.domains.max: unknown key (known keys: top)");
+    CHECK(ErrorOf("metrics:\n  protocols: {max: 3}\n") ==
+          "config.yml:2: metrics.protocols: unknown key (known keys: namespace, ips, routes, "
+          "backends, domains)");
   }
   SUBCASE("a misspelt key") {
     CHECK(ErrorOf("proxy:\n  sockt: /x\n") ==
@@ -232,6 +265,22 @@ TEST_CASE("Values of the wrong type are rejected") {
   SUBCASE("a negative route limit") {
     CHECK(ErrorOf("metrics:\n  routes: {max: -5}\n") ==
           "config.yml:2: metrics.routes.max: must not be negative, got -5");
+  }
+  SUBCASE("bad backend and domain limits") {
+    CHECK(ErrorOf("metrics:\n  backends: {max: -1}\n") ==
+          "config.yml:2: metrics.backends.max: must not be negative, got -1");
+    CHECK(ErrorOf("metrics:\n  domains:\n    top: -20\n") ==
+          "config.yml:3: metrics.domains.top: must not be negative, got -20");
+    CHECK(ErrorOf("metrics:\n  backends:\n    max: 1e3\n") ==
+          "config.yml:3: metrics.backends.max: expected an integer, got \"1e3\"");
+    CHECK(ErrorOf("metrics:\n  domains: {top: \"5\"}\n") ==
+          "config.yml:2: metrics.domains.top: expected an integer, got the string \"5\"");
+    CHECK(ErrorOf("metrics:\n  domains:\n    top:\n") ==
+          "config.yml:3: metrics.domains.top: expected an integer, got nothing");
+    CHECK(ErrorOf("metrics:\n  backends: {max: 4294967296}\n") ==
+          "config.yml:2: metrics.backends.max: must be at most 4294967295, got 4294967296");
+    CHECK(ErrorOf("metrics:\n  domains: 20\n") ==
+          "config.yml:2: metrics.domains: expected a map, got \"20\"");
   }
   SUBCASE("a number too large for the field") {
     CHECK(ErrorOf("metrics:\n  ips:\n    top: 99999999999\n") ==

@@ -21,11 +21,21 @@ struct RouteOptions {
   unsigned max = 500;  // beyond it, the smallest routes fold into route="other"
 };
 
+struct BackendOptions {
+  unsigned max = 20;  // the N backends with most connections in total; the rest in backend="other"
+};
+
+struct DomainOptions {
+  unsigned top = 20;  // the N domains with most requests per minute; the rest in domain="other"
+};
+
 struct MetricsOptions {
   // The prefix of every metric name; [a-zA-Z_][a-zA-Z0-9_]*.
   std::string metric_namespace = "smartproxy";
   IpOptions ips;
   RouteOptions routes;
+  BackendOptions backends;
+  DomainOptions domains;
 };
 
 }  // namespace exporter::conversion

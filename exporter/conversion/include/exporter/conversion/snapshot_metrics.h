@@ -15,6 +15,11 @@ namespace exporter::conversion {
 struct AggregationCounts {
   std::size_t ips = 0;
   std::size_t routes = 0;
+  std::size_t backends = 0;
+  std::size_t domains = 0;
+  std::size_t protocols = 0;  // both sides together
+
+  bool operator==(const AggregationCounts&) const = default;
 };
 
 // Writes every metric taken from `snapshot` (not `_up`, not the exporter's own) into `sink`,
