@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # The main job: the exporter against a simulated SmartProxy, live, until Ctrl-C.
 # Installs what is missing and builds first. Listens on :10190 (override: PORT=...).
+# GENERATION=19.6|21.1|27 (default 27): the SmartProxy API generation proxy-sim emulates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+generation=${GENERATION:-27}
+case $generation in
+  19.6 | 21.1 | 27) ;;
+  *) echo "demo: GENERATION must be 19.6, 21.1 or 27, not '$generation'" >&2 && exit 2 ;;
+esac
 
 ./scripts/setup.sh
 BUILD_DIR=build ./scripts/build.sh
@@ -20,7 +26,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 0' INT TERM
 
-./build/tools/proxy_sim/proxy-sim --socket "$socket" --routes 12 --ips 5000 --seed 1 --wall-clock &
+./build/tools/proxy_sim/proxy-sim --socket "$socket" --routes 12 --ips 5000 --seed 1 --wall-clock \
+  --generation "$generation" &
 pids+=($!)
 for _ in $(seq 100); do [[ -S "$socket" ]] && break; sleep 0.1; done
 
@@ -30,7 +37,8 @@ for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/-/ready" >/dev/null && 
 
 cat <<TXT
 
-  smartproxy_exporter is serving a simulated SmartProxy (12 routes, 5000 client IPs).
+  smartproxy_exporter is serving a simulated SmartProxy $generation (12 routes, 5000 client IPs;
+  generation 27 adds 6 backends, 8 domains, protocols and UDP).
 
     landing page:  http://127.0.0.1:$port/
     metrics:       curl -s http://127.0.0.1:$port/metrics | grep -v '^#' | head -40

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "child_process.h"
+#include "json_checker.h"
 #include "raw_http.h"
 #include "temp_dir.h"
 
@@ -61,6 +62,47 @@ TEST_CASE("proxy-sim exits 0 on SIGINT while a client hangs") {
   CHECK(sim.Stop(SIGINT, 10s) == 0);
 }
 
+TEST_CASE("proxy-sim --generation serves that generation's snapshot shape") {
+  struct Case {
+    std::vector<std::string> flags;
+    const char* api;
+    bool backends;
+    bool bytes;
+  };
+  const Case cases[] = {{{}, "IMetrics", true, true},
+                        {{"--generation", "27", "--backends", "3"}, "IMetrics", true, true},
+                        {{"--generation=21.1"}, "IMetrics", false, true},
+                        {{"--generation", "19.6"}, "IProxyStats", false, false}};
+  for (const Case& c : cases) {
+    CAPTURE(c.api);
+    CAPTURE(c.flags.size());
+    test_support::TempDir dir;
+    const std::string socket_path = dir.File("s");
+    std::vector<std::string> argv = {kProgram, "--socket", socket_path, "--ips", "5"};
+    argv.insert(argv.end(), c.flags.begin(), c.flags.end());
+    test_support::ChildProcess sim(argv, dir.path());
+    REQUIRE(test_support::PollUntil(
+        [&] { return sim.Stdout().find("listening") != std::string::npos || !sim.Running(); },
+        10s));
+    RawConnection connection(socket_path);
+    REQUIRE(connection.Send(GetRequest("/v1/snapshot?ips=2")));
+    const auto response = ReadResponse(connection, 10s);
+    REQUIRE(response.has_value());
+    REQUIRE(response->status == 200);
+    test_support::JsonChecker checker;
+    const auto doc = checker.Parse(response->body);
+    REQUIRE_MESSAGE(doc.has_value(), checker.error());
+    CHECK((*doc)["adapter"]["api"].text == c.api);
+    CHECK((*doc)["connections"]["byIP"].keys.size() == 2);
+    CHECK(doc->Has("backends") == c.backends);
+    CHECK(doc->Has("udp") == c.backends);
+    CHECK(doc->Has("bytes") == c.bytes);
+    CHECK(doc->Has("openConnectionBytes") == !c.bytes);
+    if (c.flags.size() == 4) CHECK((*doc)["backends"].keys.size() == 3);
+    CHECK(sim.Stop(SIGTERM, 10s) == 0);
+  }
+}
+
 TEST_CASE("proxy-sim refuses a path that is not a socket and reports usage errors") {
   test_support::TempDir dir;
   const std::string path = dir.File("file");
@@ -76,6 +118,12 @@ TEST_CASE("proxy-sim refuses a path that is not a socket and reports usage error
                                    dir.path());
     CHECK(sim.Wait(10s) == 2);
     CHECK(sim.Stderr().find("nope") != std::string::npos);
+  }
+  {
+    test_support::ChildProcess sim({kProgram, "--socket", dir.File("s"), "--generation=20"},
+                                   dir.path());
+    CHECK(sim.Wait(10s) == 2);
+    CHECK(sim.Stderr().find("expected 19.6, 21.1 or 27") != std::string::npos);
   }
   {
     test_support::ChildProcess sim({kProgram, "--help"}, dir.path());

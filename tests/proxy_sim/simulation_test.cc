@@ -61,6 +61,98 @@ TEST_CASE("Simulation is deterministic for a given seed") {
   }
 }
 
+TEST_CASE("Simulation is deterministic for a given seed in every generation") {
+  for (Generation generation : {Generation::k19_6, Generation::k21_1, Generation::k27}) {
+    CAPTURE(GenerationName(generation));
+    SimulationOptions options = Options(5, 100, 42);
+    options.generation = generation;
+    options.domains = 30;
+    Simulation a(options);
+    Simulation b(options);
+    options.seed = 43;
+    Simulation other(options);
+    for (int i = 0; i < 5; ++i) {
+      a.Advance();
+      b.Advance();
+      other.Advance();
+      CHECK(RenderSnapshot(a) == RenderSnapshot(b));
+      CHECK(RenderSnapshot(a, {.hostile_names = true}) ==
+            RenderSnapshot(b, {.hostile_names = true}));
+      CHECK(RenderSnapshot(a) != RenderSnapshot(other));
+    }
+  }
+}
+
+TEST_CASE("Simulation protocol 1.1 counters grow monotonically and errors stay rare") {
+  SimulationOptions options = Options(8, 1000);
+  options.backends = 20;
+  Simulation simulation(options);
+  SimulationState previous = simulation.state();
+  for (int i = 0; i < 300; ++i) {
+    simulation.Advance();
+    const SimulationState& s = simulation.state();
+    REQUIRE(s.backends.size() == 20);
+    for (std::size_t b = 0; b < s.backends.size(); ++b) {
+      const BackendState& now = s.backends[b];
+      const BackendState& before = previous.backends[b];
+      CHECK(now.total > before.total);
+      CHECK(now.total >= now.active);
+      CHECK(now.connect_errors >= before.connect_errors);
+      CHECK(now.handshake_errors >= before.handshake_errors);
+      CHECK(now.request_errors >= before.request_errors);
+      CHECK(now.pool_hits > before.pool_hits);
+      CHECK(now.pool_misses > before.pool_misses);
+    }
+    for (std::size_t p = 0; p < s.frontend_protocols.size(); ++p) {
+      CHECK(s.frontend_protocols[p].total > previous.frontend_protocols[p].total);
+    }
+    for (std::size_t p = 0; p < s.backend_protocols.size(); ++p) {
+      CHECK(s.backend_protocols[p].total > previous.backend_protocols[p].total);
+    }
+    CHECK(s.udp.total_sessions > previous.udp.total_sessions);
+    CHECK(s.udp.datagrams_in > previous.udp.datagrams_in);
+    CHECK(s.udp.datagrams_out > previous.udp.datagrams_out);
+    CHECK(s.udp.total_sessions >= s.udp.active_sessions);
+    for (const DomainRate& domain : s.domains) {
+      CHECK(domain.per_second > 0);
+      CHECK(domain.per_minute > 0);
+    }
+    previous = s;
+  }
+  // Errors happen, slowly: every kind somewhere, and in sum far below SmartProxyBackendErrors'
+  // 5% of the backend connections (deploy/prometheus/rules.yml).
+  std::uint64_t connections = 0;
+  std::uint64_t errors[3] = {0, 0, 0};
+  for (const BackendState& b : simulation.state().backends) {
+    connections += b.total;
+    errors[0] += b.connect_errors;
+    errors[1] += b.handshake_errors;
+    errors[2] += b.request_errors;
+    const double ratio =
+        static_cast<double>(b.connect_errors + b.handshake_errors + b.request_errors) /
+        static_cast<double>(b.total);
+    CHECK(ratio < 0.03);
+  }
+  for (std::uint64_t e : errors) CHECK(e > 0);
+  CHECK(static_cast<double>(errors[0] + errors[1] + errors[2]) <
+        0.03 * static_cast<double>(connections));
+}
+
+TEST_CASE("Simulation open-connection bytes never exceed the bytes so far, and fall sometimes") {
+  Simulation simulation(Options(4, 300));
+  int falls = 0;
+  double previous = 0;
+  for (int i = 0; i < 200; ++i) {
+    simulation.Advance();
+    const SimulationState& s = simulation.state();
+    CHECK(s.open_connection_bytes.in <= static_cast<double>(s.bytes_in));
+    CHECK(s.open_connection_bytes.out <= static_cast<double>(s.bytes_out));
+    if (s.open_connection_bytes.in < previous) ++falls;
+    previous = s.open_connection_bytes.in;
+  }
+  CHECK(falls > 10);
+}
+
 TEST_CASE("Simulation totals grow monotonically across snapshots") {
   Simulation simulation(Options(8, 1000));
   SimulationState previous = simulation.state();
@@ -142,6 +234,15 @@ TEST_CASE("Simulation restart resets totals and picks a new instance and startTi
   CHECK(after.requests_total < before.requests_total);
   CHECK(after.bytes_in < before.bytes_in);
   CHECK(after.bytes_out < before.bytes_out);
+  for (std::size_t b = 0; b < after.backends.size(); ++b) {
+    CHECK(after.backends[b].total < before.backends[b].total);
+    CHECK(after.backends[b].pool_hits < before.backends[b].pool_hits);
+    CHECK(after.backends[b].connect_errors <= before.backends[b].connect_errors);
+  }
+  CHECK(after.frontend_protocols[0].total < before.frontend_protocols[0].total);
+  CHECK(after.backend_protocols[0].total < before.backend_protocols[0].total);
+  CHECK(after.udp.datagrams_in < before.udp.datagrams_in);
+  CHECK(after.udp.total_sessions < before.udp.total_sessions);
   CheckSumsAddUp(after);
 }
 

@@ -16,7 +16,7 @@ bool ParseUnsigned(std::string_view text, std::uint64_t& value) {
 std::string UsageText() {
   return R"(Usage: proxy-sim --socket PATH [options]
 
-A simulated SmartProxy serving snapshot protocol v1 (docs/snapshot-protocol.md) over HTTP/1.1
+A simulated SmartProxy serving snapshot protocol v1.1 (docs/snapshot-protocol.md) over HTTP/1.1
 on a Unix socket: GET /v1/snapshot[?ips=N].
 
 Options:
@@ -24,6 +24,15 @@ Options:
                              any other file at PATH is an error)
   --routes N                 number of routes (default 8)
   --ips N                    number of client IPs, IPv4 and IPv6 mixed (default 100)
+  --generation G             the SmartProxy API generation whose snapshot shape is served
+                             (default 27):
+                               19.6  IProxyStats: openConnectionBytes (no bytes totals),
+                                     requests.perMinute only, no throughput or percentiles
+                               21.1  IMetrics: the protocol 1.0 groups and adapter
+                               27    IMetrics 27.x: also backends, protocols, udp and
+                                     requests.byDomain (protocol 1.1)
+  --backends N               number of backends, generation 27 (default 6)
+  --domains N                number of domains in requests.byDomain, generation 27 (default 8)
   --seed S                   seed of the deterministic traffic model (default 1)
   --start-time MS            proxy.startTime in ms since the epoch (default: now)
   --wall-clock               timestamps follow the real clock and traffic the real elapsed time
@@ -95,6 +104,18 @@ CommandLine ParseCommandLine(const std::vector<std::string_view>& args) {
     } else if (name == "--ips") {
       if (!need_number() || number > 10'000'000) return fail(bad_number + " (at most 10000000)");
       options.simulation.ips = number;
+    } else if (name == "--backends") {
+      if (!need_number() || number > 100'000) return fail(bad_number + " (at most 100000)");
+      options.simulation.backends = number;
+    } else if (name == "--domains") {
+      if (!need_number() || number > 100'000) return fail(bad_number + " (at most 100000)");
+      options.simulation.domains = number;
+    } else if (name == "--generation") {
+      const auto generation = ParseGeneration(value);
+      if (!generation) {
+        return fail("--generation: expected 19.6, 21.1 or 27, got '" + std::string(value) + "'");
+      }
+      options.simulation.generation = *generation;
     } else if (name == "--seed") {
       if (!need_number()) return fail(bad_number);
       options.simulation.seed = number;

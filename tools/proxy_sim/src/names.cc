@@ -11,6 +11,31 @@ constexpr std::array<std::string_view, 12> kRouteNames = {
     "api",  "web",     "admin",      "static", "websocket", "grpc",
     "auth", "uploads", "metrics-ui", "legacy", "cdn",       "mail"};
 
+constexpr std::array<std::string_view, 6> kBackendNames = {
+    "api-1.internal:8443", "api-2.internal:8443",  "web-1.internal:8080",
+    "web-2.internal:8080", "grpc-1.internal:9090", "static.internal:80"};
+
+constexpr std::array<std::string_view, 8> kDomainNames = {
+    "www.example.com", "api.example.com",  "example.com",        "shop.example.com",
+    "cdn.example.com", "auth.example.com", "status.example.com", "mail.example.org"};
+
+// Names from a fixed list while it lasts, then "<prefix><index><suffix>".
+template <std::size_t N>
+std::vector<std::string> ListThenNumbered(std::size_t count,
+                                          const std::array<std::string_view, N>& list,
+                                          std::string_view prefix, std::string_view suffix) {
+  std::vector<std::string> names;
+  names.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i < list.size()) {
+      names.emplace_back(list[i]);
+    } else {
+      names.push_back(std::string(prefix) + std::to_string(i) + std::string(suffix));
+    }
+  }
+  return names;
+}
+
 // First octets of the simulated IPv4 clients; the lower 24 bits come from a bijection of the
 // IP's index, so addresses never repeat.
 constexpr std::array<unsigned, 8> kIpv4FirstOctets = {203, 198, 192, 100, 81, 45, 172, 10};
@@ -84,16 +109,15 @@ std::vector<std::string> HostileIpSamples() {
 }  // namespace
 
 std::vector<std::string> MakeRouteNames(std::size_t count) {
-  std::vector<std::string> names;
-  names.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) {
-    if (i < kRouteNames.size()) {
-      names.emplace_back(kRouteNames[i]);
-    } else {
-      names.push_back("route-" + std::to_string(i));
-    }
-  }
-  return names;
+  return ListThenNumbered(count, kRouteNames, "route-", "");
+}
+
+std::vector<std::string> MakeBackendNames(std::size_t count) {
+  return ListThenNumbered(count, kBackendNames, "backend-", ".internal:8080");
+}
+
+std::vector<std::string> MakeDomainNames(std::size_t count) {
+  return ListThenNumbered(count, kDomainNames, "site-", ".example.com");
 }
 
 std::vector<std::string> MakeIpNames(std::size_t count, std::uint64_t seed) {

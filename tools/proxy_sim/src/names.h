@@ -10,6 +10,10 @@ namespace proxy_sim::internal {
 
 // Distinct route names such as "api" or "route-12".
 std::vector<std::string> MakeRouteNames(std::size_t count);
+// Distinct backend addresses such as "api-1.internal:8443" or "backend-12.internal:8080".
+std::vector<std::string> MakeBackendNames(std::size_t count);
+// Distinct domains such as "www.example.com" or "site-12.example.com".
+std::vector<std::string> MakeDomainNames(std::size_t count);
 // Distinct client addresses; every third one IPv6 in varying text forms.
 std::vector<std::string> MakeIpNames(std::size_t count, std::uint64_t seed);
 // Same sizes, each name distinct, hostile content first (see Simulation::route_names).

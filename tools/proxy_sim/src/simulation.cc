@@ -44,7 +44,44 @@ std::string InstanceId(std::uint64_t seed, std::uint64_t generation) {
   return text;
 }
 
+std::uint64_t Sum(const std::vector<std::uint32_t>& values) {
+  std::uint64_t sum = 0;
+  for (std::uint32_t v : values) sum += v;
+  return sum;
+}
+
+// A count drawn with expectation n * per_100k / 100000 (stochastic rounding with the hash h),
+// so that rare events such as errors still happen at small n.
+std::uint64_t Occurrences(std::uint64_t n, std::uint64_t per_100k, std::uint64_t h) {
+  return (n * per_100k + h % 100000) / 100000;
+}
+
+constexpr std::string_view kFrontendProtocols[] = {"h1", "h2", "h3", "ws"};
+constexpr std::string_view kBackendProtocols[] = {"h1", "h2"};
+// Index into kBackendProtocols of internal::MakeBackendNames' listed backends: api-1, api-2,
+// web-1, web-2, grpc-1, static.
+constexpr std::size_t kListedBackendProtocol[] = {1, 1, 0, 0, 1, 0};
+
 }  // namespace
+
+std::string_view GenerationName(Generation generation) {
+  switch (generation) {
+    case Generation::k19_6:
+      return "19.6";
+    case Generation::k21_1:
+      return "21.1";
+    case Generation::k27:
+      return "27";
+  }
+  return "27";
+}
+
+std::optional<Generation> ParseGeneration(std::string_view name) {
+  for (Generation g : {Generation::k19_6, Generation::k21_1, Generation::k27}) {
+    if (GenerationName(g) == name) return g;
+  }
+  return std::nullopt;
+}
 
 Simulation::Simulation(const SimulationOptions& options)
     : options_(options),
@@ -52,7 +89,11 @@ Simulation::Simulation(const SimulationOptions& options)
       route_names_(internal::MakeRouteNames(options.routes)),
       hostile_route_names_(internal::MakeHostileRouteNames(options.routes)),
       ip_names_(internal::MakeIpNames(options.ips, options.seed)),
-      hostile_ip_names_(internal::MakeHostileIpNames(ip_names_)) {
+      hostile_ip_names_(internal::MakeHostileIpNames(ip_names_)),
+      backend_names_(internal::MakeBackendNames(options.backends)),
+      hostile_backend_names_(internal::MakeHostileRouteNames(options.backends)),
+      domain_names_(internal::MakeDomainNames(options.domains)),
+      hostile_domain_names_(internal::MakeHostileRouteNames(options.domains)) {
   const std::uint64_t seed = options_.seed;
   route_weight_.resize(options_.routes);
   for (std::size_t r = 0; r < options_.routes; ++r) {
@@ -67,6 +108,52 @@ Simulation::Simulation(const SimulationOptions& options)
     ip_rate_in_[i] = static_cast<std::uint32_t>(500 + Mix(seed, i, 13) % 20000);
     ip_rate_out_[i] = ip_rate_in_[i] * static_cast<std::uint32_t>(2 + Mix(seed, i, 17) % 8);
   }
+  // Backends: those of the fixed name list (names.cc) speak what their names suggest, the
+  // numbered ones h1 or h2 by seed.
+  const std::size_t backends = options_.backends;
+  backend_weight_.resize(backends);
+  backend_error_rate_.resize(backends);
+  backend_connect_us_.resize(backends);
+  backend_protocol_.resize(backends);
+  backend_side_.resize(backends);
+  std::vector<bool> spoken(std::size(kBackendProtocols), false);
+  for (std::size_t b = 0; b < backends; ++b) {
+    backend_weight_[b] = static_cast<std::uint32_t>(1 + Mix(seed, b, 0x23) % 8);
+    // 0.05% .. 1% of connections fail to connect; a quarter as many handshakes and an eighth
+    // as many requests fail, so all errors stay below about 2% of the backend connections.
+    backend_error_rate_[b] = static_cast<std::uint32_t>(50 + Mix(seed, b, 0x29) % 950);
+    backend_connect_us_[b] = static_cast<std::uint32_t>(300 + Mix(seed, b, 0x2f) % 12000);
+    const std::size_t side =
+        b < std::size(kListedBackendProtocol) ? kListedBackendProtocol[b] : Mix(seed, b, 0x2b) % 2;
+    backend_side_[b] = side;
+    spoken[side] = true;
+  }
+  // Only the protocols some backend speaks are listed; backend_side_ indexes that list.
+  std::vector<std::size_t> listed(std::size(kBackendProtocols), 0);
+  for (std::size_t p = 0; p < std::size(kBackendProtocols); ++p) {
+    if (!spoken[p]) continue;
+    listed[p] = backend_protocols_.size();
+    backend_protocols_.emplace_back(kBackendProtocols[p]);
+  }
+  for (std::size_t b = 0; b < backends; ++b) {
+    backend_protocol_[b] = std::string(kBackendProtocols[backend_side_[b]]);
+    backend_side_[b] = listed[backend_side_[b]];
+  }
+  new_backend_connections_.resize(backends);
+  new_backend_requests_.resize(backends);
+  for (std::size_t p = 0; p < std::size(kFrontendProtocols); ++p) {
+    frontend_protocols_.emplace_back(kFrontendProtocols[p]);
+    // h1 and h2 carry most connections, h3 and websockets a few.
+    frontend_weight_.push_back(
+        static_cast<std::uint32_t>((p < 2 ? 6 : 1) + Mix(seed, p, 0x3b) % 4));
+  }
+  domain_weight_.resize(options_.domains);
+  for (std::size_t d = 0; d < options_.domains; ++d) {
+    // A heavy tail like the IPs': the first domains carry most requests.
+    domain_weight_[d] = static_cast<std::uint32_t>(1 + 60 / (1 + d) + Mix(seed, d, 0x37) % 6);
+  }
+  domain_average_rps_.assign(options_.domains, 0);
+
   state_.instance = InstanceId(seed, generation_);
   state_.start_time_ms = options_.start_time_ms;
   state_.timestamp_ms = options_.start_time_ms;
@@ -74,6 +161,10 @@ Simulation::Simulation(const SimulationOptions& options)
   state_.route_throughput.assign(options_.routes, {});
   state_.ip_active.assign(options_.ips, 0);
   state_.ip_throughput.assign(options_.ips, {});
+  state_.backends.assign(backends, {});
+  state_.frontend_protocols.assign(frontend_protocols_.size(), {});
+  state_.backend_protocols.assign(backend_protocols_.size(), {});
+  state_.domains.assign(options_.domains, {});
   Step(0);
 }
 
@@ -94,6 +185,10 @@ void Simulation::Restart() {
   state_.recent = {};
   state_.average = {};
   previous_requests_per_second_ = 0;
+  for (BackendState& b : state_.backends) b = {};
+  for (ProtocolState& p : state_.frontend_protocols) p.total = 0;
+  state_.udp = {};
+  std::fill(domain_average_rps_.begin(), domain_average_rps_.end(), 0.0);
 }
 
 void Simulation::Step(std::int64_t elapsed_ms) {
@@ -106,6 +201,8 @@ void Simulation::Step(std::int64_t elapsed_ms) {
   std::uint64_t active = 0;
   std::uint64_t in = 0;
   std::uint64_t out = 0;
+  std::uint64_t open_in = 0;
+  std::uint64_t open_out = 0;
   for (std::size_t i = 0; i < options_.ips; ++i) {
     const std::uint64_t r = Mix(step_key ^ i);
     const auto a = static_cast<std::uint32_t>(1 + r % ip_peak_[i]);
@@ -117,12 +214,15 @@ void Simulation::Step(std::int64_t elapsed_ms) {
     active += a;
     in += ip_in;
     out += ip_out;
+    // The IP's open connections have been open for 1 .. 128 s at today's rate.
+    const std::uint64_t age_s = 1 + ((r >> 40) & 0x7f);
+    open_in += ip_in * age_s;
+    open_out += ip_out * age_s;
   }
   s.connections_active = active;
   s.instant = {static_cast<double>(in), static_cast<double>(out)};
 
-  std::uint64_t weight_sum = 0;
-  for (std::uint32_t w : route_weight_) weight_sum += w;
+  const std::uint64_t weight_sum = Sum(route_weight_);
   const std::size_t first = options_.routes == 0 ? 0 : step_count_ % options_.routes;
   SplitByWeight(active, route_weight_, weight_sum, first, s.route_active,
                 [](std::uint32_t& part, std::uint64_t v, bool add = false) {
@@ -148,6 +248,8 @@ void Simulation::Step(std::int64_t elapsed_ms) {
   s.bytes_in += in * elapsed / 1000;
   s.bytes_out += out * elapsed / 1000;
   s.timestamp_ms += elapsed_ms;
+  s.open_connection_bytes = {static_cast<double>(std::min(open_in, s.bytes_in)),
+                             static_cast<double>(std::min(open_out, s.bytes_out))};
 
   const double seconds = static_cast<double>(elapsed_ms) / 1000.0;
   const double current_rps = seconds > 0 ? static_cast<double>(new_requests) / seconds : 0;
@@ -180,6 +282,99 @@ void Simulation::Step(std::int64_t elapsed_ms) {
   s.connection_duration_ms = quantiles(80, q);
   s.bytes_transferred_in = quantiles(2000, Mix(q));
   s.bytes_transferred_out = quantiles(9000, Mix(q, 1));
+
+  // Protocol 1.1 groups. Drawn for every generation from hashes of their own, so the values
+  // above are the same whichever generation is served.
+  StepBackends(step_key, active, new_connections, new_requests);
+  StepFrontendProtocols(step_key, active, new_connections);
+  StepUdp(step_key, elapsed);
+  StepDomains(seconds);
+}
+
+void Simulation::StepBackends(std::uint64_t step_key, std::uint64_t active,
+                              std::uint64_t new_connections, std::uint64_t new_requests) {
+  SimulationState& s = state_;
+  const std::size_t count = s.backends.size();
+  if (count == 0) return;
+  // A third of the client connections hold a backend connection; pooling reuses them, so
+  // half as many backend connections open as client connections.
+  const std::uint64_t weight_sum = Sum(backend_weight_);
+  const std::size_t first = step_count_ % count;
+  SplitByWeight(active / 3, backend_weight_, weight_sum, first, s.backends,
+                [](BackendState& part, std::uint64_t v, bool add = false) {
+                  part.active = add ? part.active + v : v;
+                });
+  const auto set = [](std::uint64_t& part, std::uint64_t v, bool add = false) {
+    part = add ? part + v : v;
+  };
+  SplitByWeight(new_connections / 2, backend_weight_, weight_sum, first, new_backend_connections_,
+                set);
+  SplitByWeight(new_requests, backend_weight_, weight_sum, first, new_backend_requests_, set);
+  for (ProtocolState& p : s.backend_protocols) p = {};
+  for (std::size_t b = 0; b < count; ++b) {
+    BackendState& backend = s.backends[b];
+    const std::uint64_t h = Mix(step_key, b, 0x61);
+    const std::uint64_t connections = new_backend_connections_[b];
+    const std::uint64_t requests = new_backend_requests_[b];
+    const std::uint64_t error_rate = backend_error_rate_[b];
+    backend.total = std::max(backend.total + connections, backend.active);
+    backend.connect_errors += Occurrences(connections, error_rate, h);
+    backend.handshake_errors += Occurrences(connections, error_rate / 4, h >> 17);
+    backend.request_errors += Occurrences(requests, error_rate / 8, h >> 34);
+    // Every new backend connection is a pool miss; the other requests reuse a connection.
+    backend.pool_misses += connections;
+    backend.pool_hits += requests > connections ? requests - connections : 0;
+    const std::uint64_t jitter = 192 + (h >> 52) % 128;  // 0.75 .. 1.25
+    const std::uint64_t connect_us = std::uint64_t{backend_connect_us_[b]} * jitter / 256;
+    backend.connect_time_ms = static_cast<double>(connect_us) / 1000.0;
+    ProtocolState& side = s.backend_protocols[backend_side_[b]];
+    side.active += backend.active;
+    side.total += backend.total;
+  }
+}
+
+void Simulation::StepFrontendProtocols(std::uint64_t step_key, std::uint64_t active,
+                                       std::uint64_t new_connections) {
+  SimulationState& s = state_;
+  const std::size_t count = s.frontend_protocols.size();
+  const std::uint64_t weight_sum = Sum(frontend_weight_);
+  const std::size_t first = Mix(step_key, 0x67) % count;
+  SplitByWeight(active, frontend_weight_, weight_sum, first, s.frontend_protocols,
+                [](ProtocolState& part, std::uint64_t v, bool add = false) {
+                  part.active = add ? part.active + v : v;
+                });
+  SplitByWeight(new_connections, frontend_weight_, weight_sum, first, s.frontend_protocols,
+                [](ProtocolState& part, std::uint64_t v, bool = false) { part.total += v; });
+  // Every open connection was accepted at some point, also those open at the (re)start.
+  for (ProtocolState& p : s.frontend_protocols) p.total = std::max(p.total, p.active);
+}
+
+void Simulation::StepUdp(std::uint64_t step_key, std::uint64_t elapsed_ms) {
+  UdpState& udp = state_.udp;
+  const std::uint64_t h = Mix(step_key, 0x6b);
+  const std::uint64_t base = 4 + Mix(options_.seed, 0x31) % 12;
+  udp.active_sessions = base + h % base;
+  const std::uint64_t new_sessions =
+      (udp.active_sessions / 2 + (h >> 16) % (udp.active_sessions + 1)) * elapsed_ms / 1000;
+  udp.total_sessions = std::max(udp.total_sessions + new_sessions, udp.active_sessions);
+  const std::uint64_t datagrams_in =
+      udp.active_sessions * (20 + (h >> 32) % 40) * elapsed_ms / 1000;
+  udp.datagrams_in += datagrams_in;
+  udp.datagrams_out += datagrams_in - datagrams_in / 16;  // a few go unanswered
+}
+
+void Simulation::StepDomains(double seconds) {
+  SimulationState& s = state_;
+  const std::uint64_t weight_sum = Sum(domain_weight_);
+  const double alpha = std::min(1.0, seconds / 60);
+  for (std::size_t d = 0; d < s.domains.size(); ++d) {
+    const double share = static_cast<double>(domain_weight_[d]) / static_cast<double>(weight_sum);
+    const double rps = s.requests_per_second * share;
+    double& average = domain_average_rps_[d];
+    average = average == 0 ? rps : average + alpha * (rps - average);
+    s.domains[d].per_second = rps;
+    s.domains[d].per_minute = static_cast<double>(static_cast<std::uint64_t>(average * 60));
+  }
 }
 
 }  // namespace proxy_sim

@@ -153,7 +153,107 @@ void Quantiles(Sink& out, const QuantileValues& q) {
   out.Append('}');
 }
 
+// The SmartProxy release each generation stands for: the last with IProxyStats only, the
+// release whose metrics types the adapter was written against, and the first with byDomain.
+std::string_view SmartProxyVersion(Generation generation) {
+  switch (generation) {
+    case Generation::k19_6:
+      return "19.6.2";
+    case Generation::k21_1:
+      return "21.1.3";
+    case Generation::k27:
+      return "27.8.0";
+  }
+  return "27.8.0";
+}
+
+// ,"byDomain":{...} inside requests.
+void WriteDomains(Sink& out, const std::vector<std::string>& names,
+                  const std::vector<DomainRate>& domains) {
+  out.Append(",\"byDomain\":{");
+  for (std::size_t d = 0; d < domains.size(); ++d) {
+    if (d > 0) out.Append(',');
+    out.String(names[d]);
+    out.Append(":{\"perSecond\":");
+    out.Number(domains[d].per_second);
+    out.Append(",\"perMinute\":");
+    out.Number(domains[d].per_minute);
+    out.Append('}');
+  }
+  out.Append('}');
+}
+
+void WriteBackends(Sink& out, const Simulation& simulation, bool hostile) {
+  const auto& names = simulation.backend_names(hostile);
+  const auto& protocols = simulation.protocol_of_backend();
+  const auto& backends = simulation.state().backends;
+  out.Append(",\"backends\":{");
+  for (std::size_t b = 0; b < backends.size(); ++b) {
+    const BackendState& backend = backends[b];
+    if (b > 0) out.Append(',');
+    out.String(names[b]);
+    out.Append(":{\"protocol\":");
+    out.String(protocols[b]);
+    out.Append(",\"active\":");
+    out.Unsigned(backend.active);
+    out.Append(",\"total\":");
+    out.Unsigned(backend.total);
+    out.Append(",\"connectErrors\":");
+    out.Unsigned(backend.connect_errors);
+    out.Append(",\"handshakeErrors\":");
+    out.Unsigned(backend.handshake_errors);
+    out.Append(",\"requestErrors\":");
+    out.Unsigned(backend.request_errors);
+    out.Append(",\"connectTimeMs\":");
+    out.Number(backend.connect_time_ms);
+    out.Append(",\"poolHits\":");
+    out.Unsigned(backend.pool_hits);
+    out.Append(",\"poolMisses\":");
+    out.Unsigned(backend.pool_misses);
+    out.Append('}');
+  }
+  out.Append('}');
+}
+
+void WriteProtocolSide(Sink& out, const std::vector<std::string>& names,
+                       const std::vector<ProtocolState>& values) {
+  out.Append('{');
+  for (std::size_t p = 0; p < values.size(); ++p) {
+    if (p > 0) out.Append(',');
+    out.String(names[p]);
+    out.Append(":{\"active\":");
+    out.Unsigned(values[p].active);
+    out.Append(",\"total\":");
+    out.Unsigned(values[p].total);
+    out.Append('}');
+  }
+  out.Append('}');
+}
+
+void WriteProtocols(Sink& out, const Simulation& simulation) {
+  const SimulationState& s = simulation.state();
+  out.Append(",\"protocols\":{\"frontend\":");
+  WriteProtocolSide(out, simulation.frontend_protocols(), s.frontend_protocols);
+  out.Append(",\"backend\":");
+  WriteProtocolSide(out, simulation.backend_protocols(), s.backend_protocols);
+  out.Append('}');
+}
+
+void WriteUdp(Sink& out, const UdpState& udp) {
+  out.Append(",\"udp\":{\"activeSessions\":");
+  out.Unsigned(udp.active_sessions);
+  out.Append(",\"totalSessions\":");
+  out.Unsigned(udp.total_sessions);
+  out.Append(",\"datagramsIn\":");
+  out.Unsigned(udp.datagrams_in);
+  out.Append(",\"datagramsOut\":");
+  out.Unsigned(udp.datagrams_out);
+  out.Append('}');
+}
+
 }  // namespace
+
+std::string_view ProxySimVersion() { return PROXY_SIM_VERSION; }
 
 std::string_view SnapshotWriter::Write(const Simulation& simulation,
                                        const SnapshotOptions& options) {
@@ -181,10 +281,17 @@ std::string_view SnapshotWriter::Write(const Simulation& simulation,
   }
   const auto ip_at = [&](std::size_t k) -> std::size_t { return limited ? order_[k] : k; };
 
+  const Generation generation = simulation.options().generation;
+  const bool stats_api = generation == Generation::k19_6;
   Sink out(buffer_);
   out.Append("{\"schemaVersion\":1,\"timestamp\":");
   out.Unsigned(static_cast<std::uint64_t>(s.timestamp_ms));
-  out.Append(",\"proxy\":{\"name\":\"smartproxy\",\"version\":\"19.6.7\",\"instance\":");
+  out.Append(",\"adapter\":{\"name\":\"proxy-sim\",\"version\":");
+  out.String(ProxySimVersion());
+  out.Append(stats_api ? ",\"api\":\"IProxyStats\"" : ",\"api\":\"IMetrics\"");
+  out.Append(",\"skipped\":0},\"proxy\":{\"name\":\"smartproxy\",\"version\":");
+  out.String(SmartProxyVersion(generation));
+  out.Append(",\"instance\":");
   out.String(s.instance);
   out.Append(",\"startTime\":");
   out.Unsigned(static_cast<std::uint64_t>(s.start_time_ms));
@@ -217,12 +324,24 @@ std::string_view SnapshotWriter::Write(const Simulation& simulation,
   }
   out.Append("},\"distinctIPs\":");
   out.Unsigned(ip_count);
+  if (stats_api) {
+    // IProxyStats: getRequestsPerSecond() (requests of the last 60 s / 60) times 60, and
+    // getThroughput(), the bytes of the connections open now. Nothing else.
+    out.Append("},\"requests\":{\"perMinute\":");
+    out.Number(s.requests_per_minute);
+    out.Append("},\"openConnectionBytes\":");
+    InOut(out, s.open_connection_bytes);
+    out.Append('}');
+    return {buffer_.data(), out.size()};
+  }
   out.Append("},\"requests\":{\"total\":");
   out.Unsigned(s.requests_total);
   out.Append(",\"perSecond\":");
   out.Number(s.requests_per_second);
   out.Append(",\"perMinute\":");
   out.Number(s.requests_per_minute);
+  const bool groups_1_1 = generation == Generation::k27;
+  if (groups_1_1) WriteDomains(out, simulation.domain_names(options.hostile_names), s.domains);
   out.Append("},\"bytes\":{\"in\":");
   out.Unsigned(s.bytes_in);
   out.Append(",\"out\":");
@@ -260,7 +379,13 @@ std::string_view SnapshotWriter::Write(const Simulation& simulation,
   Quantiles(out, s.bytes_transferred_in);
   out.Append(",\"out\":");
   Quantiles(out, s.bytes_transferred_out);
-  out.Append("}}}");
+  out.Append("}}");
+  if (groups_1_1) {
+    WriteBackends(out, simulation, options.hostile_names);
+    WriteProtocols(out, simulation);
+    WriteUdp(out, s.udp);
+  }
+  out.Append('}');
   return {buffer_.data(), out.size()};
 }
 

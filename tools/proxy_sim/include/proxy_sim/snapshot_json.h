@@ -9,14 +9,19 @@
 
 #include "proxy_sim/simulation.h"
 
-// Serialises a simulation state as a protocol v1 snapshot (docs/snapshot-protocol.md).
+// Serialises a simulation state as a protocol v1 snapshot (docs/snapshot-protocol.md), in the
+// shape of the simulation's Generation (SimulationOptions::generation).
 namespace proxy_sim {
+
+// proxy-sim's own version (the project's), served as adapter.version.
+std::string_view ProxySimVersion();
 
 struct SnapshotOptions {
   // ?ips=N: only the N IPs with the most active connections (ties: lower index first), in
   // descending order; nullopt: every IP, in index order.
   std::optional<std::size_t> max_ips;
-  bool hostile_names = false;  // use Simulation::route_names(true) / ip_names(true)
+  // Use the hostile names of Simulation (routes, IPs, backends and domains).
+  bool hostile_names = false;
 };
 
 // Reuses its buffers across calls, so steady-state writes do not allocate. Not thread-safe;
