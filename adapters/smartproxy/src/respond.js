@@ -1,25 +1,32 @@
-// HTTP semantics of protocol v1 without any I/O: request line in, status and body out. This is
-// the whole synchronous cost a snapshot puts on the proxy's event loop (bench/ measures it).
+// HTTP semantics of protocol v1 without any I/O: request line in, status and body out. The
+// proxy's getters are read here (snapshot.js, under one deadline); bench/ measures the cost.
 import { buildSnapshot } from './snapshot.js';
 
 const kSnapshotPath = '/v1/snapshot';
 const kMaxReasonLength = 1024;
 
 /**
- * Returns { status, headers, body } for one request. Never throws: a getter that throws becomes
- * a 500 whose text/plain body is the reason. context: { proxy, identity, countDistinctIPs }.
+ * Resolves to { status, headers, body } for one request; never rejects. A required field that
+ * cannot be read becomes a 500 whose text/plain body names the getter.
+ * context: { proxy, tracker (identity.js InstanceTracker), countDistinctIPs, deadlineMs, read,
+ * signal (ends pending reads: the server is closing) }.
  */
-export function respondToRequest(method, url, context) {
-  const target = parseTarget(url);
-  if (target.path !== kSnapshotPath) return textReply(404, 'not found: only GET /v1/snapshot is served');
-  if (method !== 'GET') return textReply(405, 'method not allowed: use GET', { Allow: 'GET' });
-  const ipLimit = parseIpLimit(target.query);
-  if (ipLimit === null) return textReply(400, 'bad request: ips must be a decimal integer >= 0');
+export async function respondToRequest(method, url, context) {
   try {
-    const snapshot = buildSnapshot(context.proxy, {
+    const target = parseTarget(url);
+    if (target.path !== kSnapshotPath) return textReply(404, 'not found: only GET /v1/snapshot is served');
+    if (method !== 'GET') return textReply(405, 'method not allowed: use GET', { Allow: 'GET' });
+    const ipLimit = parseIpLimit(target.query);
+    if (ipLimit === null) return textReply(400, 'bad request: ips must be a decimal integer >= 0');
+    const { tracker } = context;
+    const token = tracker?.begin();
+    const snapshot = await buildSnapshot(context.proxy, {
       ipLimit,
-      identity: context.identity,
+      identity: tracker === undefined ? undefined : (built) => tracker.observe(token, built),
       countDistinctIPs: context.countDistinctIPs,
+      deadlineMs: context.deadlineMs,
+      read: context.read,
+      signal: context.signal,
     });
     const body = JSON.stringify(snapshot);
     return {
@@ -55,7 +62,12 @@ function parseIpLimit(query) {
 }
 
 function reasonOf(error) {
-  const text = error instanceof Error ? error.message : String(error);
+  let text;
+  try {
+    text = String(error instanceof Error ? error.message : error);
+  } catch {
+    text = 'an unprintable error';
+  }
   // One short line: the exporter logs it (docs/snapshot-protocol.md, "Response").
   const line = text.replace(/[\r\n]+/g, ' ');
   return line.length > kMaxReasonLength ? `${line.slice(0, kMaxReasonLength)}...` : line;

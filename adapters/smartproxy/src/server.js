@@ -6,10 +6,12 @@ import { respondToRequest } from './respond.js';
 
 /**
  * Returns an http.Server (not yet listening) that serves GET /v1/snapshot for `proxy`.
- * options: { identity, countDistinctIPs, onError(error) }.
+ * options: { tracker, countDistinctIPs, deadlineMs, read, onError(error) }.
  */
-export function createSnapshotServer(proxy, { identity, countDistinctIPs = false, onError }) {
-  const context = { proxy, identity, countDistinctIPs };
+export function createSnapshotServer(proxy, { tracker, countDistinctIPs = false, deadlineMs, read, onError }) {
+  // Closing the server ends the reads still waiting for the proxy: nothing outlives close().
+  const closing = new AbortController();
+  const context = { proxy, tracker, countDistinctIPs, deadlineMs, read, signal: closing.signal };
   const report = (error) => {
     try {
       onError(error);
@@ -17,19 +19,35 @@ export function createSnapshotServer(proxy, { identity, countDistinctIPs = false
       // A throwing error callback must not take the proxy down either.
     }
   };
+  const fail = (response, error) => {
+    report(error);
+    try {
+      response.destroy();
+    } catch {
+      // Nothing more to do for this connection.
+    }
+  };
 
-  const server = http.createServer((request, response) => {
+  // The reply comes after the proxy's getters answered (or the deadline passed); the exporter may
+  // have hung up meanwhile, and a server being closed may have cut the connection.
+  const handle = async (request, response) => {
     try {
       // The body of a GET is not read; draining it lets keep-alive continue on this connection.
       request.resume();
-      const reply = respondToRequest(request.method, request.url, context);
+      // An exporter that hangs up before the reply is not an error of the proxy's.
+      response.on('error', () => {});
+      const reply = await respondToRequest(request.method, request.url, context);
+      if (response.destroyed || response.writableEnded) return;
       response.writeHead(reply.status, reply.headers);
       response.end(reply.body);
     } catch (error) {
-      report(error);
-      response.destroy();
+      fail(response, error);
     }
+  };
+  const server = http.createServer((request, response) => {
+    handle(request, response).catch(() => {});
   });
+  server.once('close', () => closing.abort());
   server.on('error', report);
   // Without a listener Node answers malformed requests with 400 and closes; with one we keep that
   // behaviour and only make sure a socket error cannot escape.
@@ -51,8 +69,9 @@ export function closeServer(server) {
       return;
     }
     server.close(() => resolve());
-    // Every reply is written synchronously, so no response can be cut off here; without this a
-    // keep-alive exporter connection would hold close() open (Node 18 does not do it by itself).
+    // Without this a keep-alive exporter connection would hold close() open (Node 18 does not do
+    // it by itself). A snapshot still waiting for the proxy's getters is cut: the exporter counts
+    // one failed fetch, and the reply written later finds its connection gone (handled above).
     server.closeAllConnections?.();
   });
 }

@@ -1,7 +1,9 @@
 // Picks the N client IPs with the most active connections without sorting all of them: a bounded
 // min-heap of N entries makes one pass over the map, O(M log N) for M IPs instead of O(M log M),
 // and allocates nothing per entry. This runs on the proxy's event loop, so it has to be cheap.
-import { forEachEntry, gaugeValue } from './values.js';
+import { countOf, forEachNamed, gaugeValue, isPlainObject } from './values.js';
+
+const kIpKeys = ['ip'];
 
 // "Better" = more connections; ties go to the smaller IP string so the choice is stable
 // (protocol v1: "ties broken in any stable way").
@@ -10,15 +12,21 @@ function isBetter(countA, ipA, countB, ipB) {
 }
 
 /**
- * Returns up to `limit` [ip, count] entries of a Map or object of IP -> count, most connections
- * first. Entries whose count is not a finite non-negative number are skipped.
+ * Returns up to `limit` [ip, count] entries of a collection of IP -> count (a Map, an object, or
+ * an array of [ip, count] / {ip, count} items: values.forEachNamed), most connections first, or
+ * undefined when the shape is not recognised. Entries whose count is invalid are skipped.
  */
 export function topEntries(collection, limit) {
-  if (!(limit > 0)) return [];
+  if (!(limit > 0)) {
+    // Nothing to select: answer without a pass over what may be 100k IPs.
+    const known = collection instanceof Map || Array.isArray(collection) || isPlainObject(collection);
+    return known ? [] : undefined;
+  }
   const ips = [];
   const counts = [];
-  forEachEntry(collection, (rawCount, rawIp) => {
-    const count = gaugeValue(rawCount);
+  const recognised = forEachNamed(collection, kIpKeys, (value, rawIp) => {
+    // A bare number is the common case, and this runs once per client IP: no record lookup.
+    const count = gaugeValue(typeof value === 'number' ? value : countOf(value));
     if (count === undefined) return;
     const ip = String(rawIp);
     if (ips.length < limit) {
@@ -31,6 +39,7 @@ export function topEntries(collection, limit) {
       siftDown(ips, counts, 0);
     }
   });
+  if (!recognised) return undefined;
   const entries = ips.map((ip, index) => [ip, counts[index]]);
   entries.sort((a, b) => (isBetter(a[1], a[0], b[1], b[0]) ? -1 : 1));
   return entries;
@@ -67,20 +76,20 @@ function swap(ips, counts, a, b) {
 
 /**
  * Normalises what a proxy's topIPs(n) / getTopIPs(n) returned into [ip, count] entries, keeping at
- * most `limit`. IMetrics.connections.topIPs returns Array<{ ip, count }>; `connections` is accepted
- * as the count's name too, in case an older getTopIPs used it.
+ * most `limit` in the proxy's order (the proxy already chose them), or undefined for an
+ * unrecognised shape. IMetrics.connections.topIPs returns Array<{ ip, count }>; `connections` is
+ * accepted as the count's name too, and a Map or object of IP -> count is selected here.
  */
 export function topEntriesFromList(list, limit) {
+  if (!Array.isArray(list)) return topEntries(list, limit);
   const entries = [];
-  if (!Array.isArray(list)) return entries;
   const seen = new Set();
-  for (const item of list) {
-    if (entries.length >= limit) break;
-    if (item === null || typeof item !== 'object' || typeof item.ip !== 'string') continue;
-    const count = gaugeValue(item.count ?? item.connections);
-    if (count === undefined || seen.has(item.ip)) continue;
-    seen.add(item.ip);
-    entries.push([item.ip, count]);
-  }
-  return entries;
+  const recognised = forEachNamed(list, kIpKeys, (value, ip) => {
+    if (entries.length >= limit || seen.has(ip)) return;
+    const count = gaugeValue(countOf(value));
+    if (count === undefined) return;
+    seen.add(ip);
+    entries.push([ip, count]);
+  });
+  return recognised ? entries : undefined;
 }

@@ -1,7 +1,9 @@
 // Number hygiene for protocol v1 (docs/snapshot-protocol.md, "Rules" 1 and 3): every number is
 // finite and non-negative, counters are integers no larger than 2^53, an {in, out} pair needs both
 // members. A value that breaks a rule is dropped (undefined), never replaced by zero: a made-up
-// zero would be exported as truth, an absent field is simply not exported.
+// zero would be exported as truth, an absent field is simply not exported. And the collection
+// shapes the adapter accepts (forEachNamed): undefined for any other shape, so the caller can
+// leave the field out and count it.
 
 export const kMaxCounter = 2 ** 53;
 const kQuantileNames = ['p50', 'p95', 'p99'];
@@ -49,31 +51,79 @@ export function quantiles(source) {
 }
 
 /**
- * Calls visit(value, key) for every entry of a Map or a plain object. SmartProxy returns Maps;
- * plain objects are accepted so a wrapper that already converted them still works.
+ * Calls visit(value, name) for every entry of a collection and returns true, or returns false
+ * (visiting nothing) when the shape is not one of these:
+ *   - a Map (what SmartProxy 21.x returns);
+ *   - a plain object of name -> value (what a JSON copy, e.g. SmartProxy 27.x's, holds);
+ *   - an array of [name, value] entries (Array.from(map));
+ *   - an array of records that carry their name under one of `nameKeys`, e.g. {ip, count} with
+ *     nameKeys ['ip']: the record itself is the value.
+ * Array items of neither form are passed over; an array none of whose items has either form is
+ * an unrecognised shape (false), so a renamed key upstream is counted instead of looking empty.
  */
-export function forEachEntry(collection, visit) {
+export function forEachNamed(collection, nameKeys, visit) {
   if (collection instanceof Map) {
     // forEach, not for..of: no [key, value] array allocated per entry, which matters at 100k IPs.
     collection.forEach(visit);
-  } else if (collection !== null && typeof collection === 'object') {
-    for (const key of Object.keys(collection)) visit(collection[key], key);
+    return true;
   }
+  if (Array.isArray(collection)) {
+    let recognised = collection.length === 0;
+    for (const item of collection) {
+      const name = itemName(item, nameKeys);
+      if (name === undefined) continue;
+      recognised = true;
+      visit(Array.isArray(item) ? item[1] : item, name);
+    }
+    return recognised;
+  }
+  if (isPlainObject(collection)) {
+    for (const key of Object.keys(collection)) visit(collection[key], key);
+    return true;
+  }
+  return false;
+}
+
+function itemName(item, nameKeys) {
+  if (Array.isArray(item)) {
+    return item.length === 2 && isName(item[0]) ? String(item[0]) : undefined;
+  }
+  if (item === null || typeof item !== 'object') return undefined;
+  for (const key of nameKeys) {
+    if (isName(item[key])) return String(item[key]);
+  }
+  return undefined;
+}
+
+function isName(value) {
+  return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+}
+
+/** A non-null object that is neither an array nor a Map: a record, or a name -> value object. */
+export function isPlainObject(value) {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Map);
+}
+
+/** The first of `keys` under which `record` holds something other than undefined/null. */
+export function pick(record, keys) {
+  for (const key of keys) {
+    const value = record[key];
+    if (value !== undefined && value !== null) return value;
+  }
+  return undefined;
 }
 
 /** Number of entries of a Map or plain object; undefined for anything else. */
 export function entryCount(collection) {
   if (collection instanceof Map) return collection.size;
-  if (collection !== null && typeof collection === 'object') return Object.keys(collection).length;
+  if (isPlainObject(collection)) return Object.keys(collection).length;
   return undefined;
 }
 
 /** The value stored under key in a Map or plain object. */
 export function entryValue(collection, key) {
   if (collection instanceof Map) return collection.get(key);
-  if (collection !== null && typeof collection === 'object' && Object.hasOwn(collection, key)) {
-    return collection[key];
-  }
+  if (isPlainObject(collection) && Object.hasOwn(collection, key)) return collection[key];
   return undefined;
 }
 
@@ -83,27 +133,71 @@ export function emptyNameMap() {
   return Object.create(null);
 }
 
-/** Map/object of name -> number as a plain JSON object; invalid numbers are dropped. */
-export function gaugeMap(collection) {
+/**
+ * A collection (see forEachNamed) of name -> count as a plain JSON object, or undefined when the
+ * shape is not recognised. A value may be the number itself or a record holding it under one of
+ * `countKeys`. Entries whose number is invalid are dropped.
+ */
+export function gaugeMap(collection, { nameKeys = [], countKeys = kCountKeys } = {}) {
   const result = emptyNameMap();
-  forEachEntry(collection, (value, key) => {
-    const gauge = gaugeValue(value);
+  const recognised = forEachNamed(collection, nameKeys, (value, key) => {
+    const gauge = gaugeValue(countOf(value, countKeys));
     if (gauge !== undefined) result[String(key)] = gauge;
   });
-  return result;
+  return recognised ? result : undefined;
 }
 
-/** Map/object of name -> {in, out} as a plain JSON object; incomplete pairs are dropped. */
-export function pairMap(collection) {
+/** Keys under which a record such as {ip, count} holds its count. */
+export const kCountKeys = ['count', 'connections', 'activeConnections'];
+
+/** A number, or the number a record holds under one of `countKeys`. */
+export function countOf(value, countKeys = kCountKeys) {
+  if (typeof value !== 'object' || value === null) return value; // the common case: a number
+  return isPlainObject(value) ? pick(value, countKeys) : value;
+}
+
+/**
+ * A collection of name -> {in, out} as a plain JSON object (incomplete pairs dropped), or
+ * undefined when the shape is not recognised.
+ */
+export function pairMap(collection, { nameKeys = [] } = {}) {
   const result = emptyNameMap();
-  forEachEntry(collection, (value, key) => {
+  const recognised = forEachNamed(collection, nameKeys, (value, key) => {
     const pair = throughputPair(value);
     if (pair !== undefined) result[String(key)] = pair;
   });
-  return result;
+  return recognised ? result : undefined;
 }
 
-/** True when a Map or plain object was given (so an empty result is real, not invented). */
-export function isCollection(value) {
-  return value instanceof Map || (value !== null && typeof value === 'object' && !Array.isArray(value));
+/**
+ * A collection of name -> record as a plain JSON object, each record normalised by `normalise`
+ * (which returns undefined to drop it), or undefined when the shape is not recognised.
+ */
+export function recordMap(collection, nameKeys, normalise) {
+  const result = emptyNameMap();
+  const recognised = forEachNamed(collection, nameKeys, (value, key) => {
+    const record = normalise(value);
+    if (record !== undefined) result[String(key)] = record;
+  });
+  return recognised ? result : undefined;
+}
+
+/** Number of entries forEachNamed would visit; undefined for an unrecognised shape. */
+export function namedCount(collection, nameKeys = []) {
+  const direct = entryCount(collection);
+  if (direct !== undefined) return direct;
+  let count = 0;
+  return forEachNamed(collection, nameKeys, () => { count += 1; }) ? count : undefined;
+}
+
+/** A short description of a value for an error text: never the value's whole content. */
+export function describeValue(value) {
+  if (value === undefined || value === null) return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'string') return value.length > 40 ? 'a long string' : JSON.stringify(value);
+  if (value instanceof Map) return 'a Map';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'function') return 'a function';
+  return 'an object';
 }

@@ -1,6 +1,8 @@
-// The chain across languages: this adapter serving a fake IMetrics proxy -> the C++ exporter
-// (SMARTPROXY_EXPORTER_BIN) -> GET /metrics shows the fake's numbers. Without the binary the test
-// fails, unless SMARTPROXY_CHAIN_OPTIONAL=1 turns that into a reported skip: never silent.
+// The chain across languages, once per SmartProxy generation (19.6.2 IProxyStats, 21.1.3 IMetrics,
+// 27.x-like IMetrics with the 1.1 groups): this adapter serving a fake proxy -> the C++ exporter
+// (SMARTPROXY_EXPORTER_BIN) -> GET /metrics shows the fake's numbers under the families of
+// docs/metrics.md. Without the binary each test fails, unless SMARTPROXY_CHAIN_OPTIONAL=1 turns
+// that into a reported skip: never silent.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,7 +11,9 @@ import net from 'node:net';
 import path from 'node:path';
 import test from 'node:test';
 import { serveSnapshots } from '../index.js';
-import { fakeMetricsProxy, sampleMetricsData } from '../testing/fake_proxies.mjs';
+import {
+  FakeSmartProxy1962, fakeMetricsProxy, fakeProxy27, sampleMetricsData,
+} from '../testing/fake_proxies.mjs';
 import { makeTempDir } from '../testing/unix_http.mjs';
 
 const kDeadlineMs = 15000;
@@ -56,6 +60,11 @@ function sampleValue(exposition, name, labels = {}) {
   return undefined;
 }
 
+// True when any sample of the family `name` is exposed.
+function hasFamily(exposition, name) {
+  return exposition.split('\n').some((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`));
+}
+
 function stopProcess(child) {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
@@ -68,13 +77,15 @@ function stopProcess(child) {
   });
 }
 
-test('adapter -> C++ exporter -> /metrics shows the proxy\'s numbers', async (t) => {
+// Serves `proxy` through the adapter, runs the exporter against it, and resolves to the first
+// /metrics text with smartproxy_up 1 (or to undefined when the test was skipped).
+async function exposeThroughChain(t, proxy) {
   const binary = process.env.SMARTPROXY_EXPORTER_BIN;
   if (!binary) {
     const reason = 'SMARTPROXY_EXPORTER_BIN is not set: build the exporter and point it at the binary';
     if (process.env.SMARTPROXY_CHAIN_OPTIONAL === '1') {
       t.skip(`${reason} (skipped because SMARTPROXY_CHAIN_OPTIONAL=1)`);
-      return;
+      return undefined;
     }
     assert.fail(`${reason}, or set SMARTPROXY_CHAIN_OPTIONAL=1 to skip this test`);
   }
@@ -82,8 +93,7 @@ test('adapter -> C++ exporter -> /metrics shows the proxy\'s numbers', async (t)
 
   const temp = await makeTempDir();
   const socketPath = path.join(temp.dir, 'metrics.sock');
-  const data = sampleMetricsData();
-  const handle = await serveSnapshots(fakeMetricsProxy(data), { path: socketPath, mode: 0o600 });
+  const handle = await serveSnapshots(proxy, { path: socketPath, mode: 0o600 });
   let exporter;
   let stderr = '';
   try {
@@ -97,7 +107,6 @@ test('adapter -> C++ exporter -> /metrics shows the proxy\'s numbers', async (t)
     exporter.once('error', (error) => { spawnError = error; });
 
     const deadline = Date.now() + kDeadlineMs;
-    let exposition;
     let lastProblem = 'no answer yet';
     while (Date.now() < deadline) {
       if (exporter.exitCode !== null) {
@@ -106,35 +115,100 @@ test('adapter -> C++ exporter -> /metrics shows the proxy\'s numbers', async (t)
       if (spawnError) assert.fail(`cannot start ${binary}: ${spawnError.message}`);
       try {
         const reply = await httpGet(`http://127.0.0.1:${port}/metrics`);
-        if (reply.status === 200 && sampleValue(reply.body, 'smartproxy_up') === 1) {
-          exposition = reply.body;
-          break;
-        }
+        if (reply.status === 200 && sampleValue(reply.body, 'smartproxy_up') === 1) return reply.body;
         lastProblem = `status ${reply.status}, smartproxy_up ${sampleValue(reply.body, 'smartproxy_up')}`;
       } catch (error) {
         lastProblem = error.message;
       }
       await new Promise((resolve) => setTimeout(resolve, kPollIntervalMs));
     }
-    assert.ok(exposition, `no /metrics with smartproxy_up 1 within ${kDeadlineMs} ms (${lastProblem}); stderr:\n${stderr}`);
-
-    const expected = [
-      ['smartproxy_up', {}, 1],
-      ['smartproxy_connections_active', {}, data.active],
-      ['smartproxy_connections_total', {}, data.total],
-      ['smartproxy_route_connections_active', { route: 'api' }, data.byRoute.get('api')],
-      ['smartproxy_route_connections_active', { route: 'web' }, data.byRoute.get('web')],
-      ['smartproxy_received_bytes_total', {}, data.bytesIn],
-      ['smartproxy_sent_bytes_total', {}, data.bytesOut],
-      ['smartproxy_requests_total', {}, data.requestsTotal],
-    ];
-    for (const [name, labels, value] of expected) {
-      assert.equal(sampleValue(exposition, name, labels), value,
-        `${name}${JSON.stringify(labels)} in /metrics:\n${exposition}`);
-    }
+    assert.fail(`no /metrics with smartproxy_up 1 within ${kDeadlineMs} ms (${lastProblem}); stderr:\n${stderr}`);
   } finally {
     if (exporter) await stopProcess(exporter);
     await handle.close();
     await temp.cleanup();
   }
+  return undefined;
+}
+
+// Asserts every [name, labels, value] of `expected`, then that no family of `absent` is exposed;
+// all failures are reported together, so a missing exporter family shows with the others.
+function assertExposition(exposition, expected, absent = []) {
+  const problems = [];
+  for (const [name, labels, value] of expected) {
+    const actual = sampleValue(exposition, name, labels);
+    const close = typeof actual === 'number' && Math.abs(actual - value) <= 1e-9 * Math.max(1, Math.abs(value));
+    if (!close) problems.push(`${name}${JSON.stringify(labels)}: expected ${value}, got ${actual}`);
+  }
+  for (const name of absent) {
+    if (hasFamily(exposition, name)) problems.push(`${name}: must not be exposed`);
+  }
+  assert.deepEqual(problems, [], `/metrics:\n${exposition}`);
+}
+
+const kAdapterVersion = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+
+test('chain, 21.1.3 (IMetrics, synchronous, Maps): adapter -> C++ exporter -> /metrics', async (t) => {
+  const data = sampleMetricsData();
+  const exposition = await exposeThroughChain(t, fakeMetricsProxy(data));
+  if (exposition === undefined) return;
+  assertExposition(exposition, [
+    ['smartproxy_up', {}, 1],
+    ['smartproxy_connections_active', {}, data.active],
+    ['smartproxy_connections_total', {}, data.total],
+    ['smartproxy_route_connections_active', { route: 'api' }, data.byRoute.get('api')],
+    ['smartproxy_route_connections_active', { route: 'web' }, data.byRoute.get('web')],
+    ['smartproxy_received_bytes_total', {}, data.bytesIn],
+    ['smartproxy_sent_bytes_total', {}, data.bytesOut],
+    ['smartproxy_requests_total', {}, data.requestsTotal],
+    ['smartproxy_adapter_info', { api: 'IMetrics', version: kAdapterVersion }, 1],
+    ['smartproxy_adapter_skipped_fields', {}, 0],
+  ]);
+});
+
+test('chain, 19.6.2 (IProxyStats): open-connection bytes are gauges, the request rate is the 60 s window', async (t) => {
+  const proxy = new FakeSmartProxy1962();
+  const first = proxy.open({ ip: '192.0.2.1', route: 'legacy' });
+  const second = proxy.open({ ip: '192.0.2.2', route: 'legacy' });
+  proxy.transfer(first, 4000, 9000);
+  proxy.transfer(second, 96, 1000);
+  for (let i = 0; i < 120; i += 1) proxy.request();
+  const exposition = await exposeThroughChain(t, proxy);
+  if (exposition === undefined) return;
+  assertExposition(exposition, [
+    ['smartproxy_up', {}, 1],
+    ['smartproxy_connections_active', {}, 2],
+    ['smartproxy_connections_total', {}, 2],
+    ['smartproxy_route_connections_active', { route: 'legacy' }, 2],
+    ['smartproxy_open_connections_received_bytes', {}, 4096],
+    ['smartproxy_open_connections_sent_bytes', {}, 10000],
+    ['smartproxy_requests_per_second', { window: '60s' }, 2],
+    ['smartproxy_adapter_info', { api: 'IProxyStats', version: kAdapterVersion }, 1],
+  ], ['smartproxy_received_bytes_total', 'smartproxy_sent_bytes_total']);
+  assert.equal(sampleValue(exposition, 'smartproxy_requests_per_second', { window: '1s' }), undefined,
+    'getRequestsPerSecond() is not a 1 s rate');
+});
+
+test('chain, 27.x-like (async IMetrics, plain objects): backends, protocols, UDP and domains', async (t) => {
+  const exposition = await exposeThroughChain(t, fakeProxy27());
+  if (exposition === undefined) return;
+  assertExposition(exposition, [
+    ['smartproxy_up', {}, 1],
+    ['smartproxy_connections_active', {}, 9],
+    ['smartproxy_requests_total', {}, 88000],
+    ['smartproxy_adapter_info', { api: 'IMetrics', version: kAdapterVersion }, 1],
+    ['smartproxy_adapter_skipped_fields', {}, 0],
+    ['smartproxy_backend_connections_total', { backend: '10.0.0.5:8080' }, 120],
+    ['smartproxy_backend_connections_active', { backend: '10.0.0.6:8080' }, 1],
+    ['smartproxy_backend_errors_total', { backend: '10.0.0.5:8080', kind: 'connect' }, 1],
+    ['smartproxy_backend_info', { backend: '10.0.0.5:8080', protocol: 'h2' }, 1],
+    ['smartproxy_backend_connect_time_seconds', { backend: '10.0.0.5:8080' }, 0.0045],
+    ['smartproxy_protocol_connections_active', { side: 'frontend', protocol: 'h1' }, 5],
+    ['smartproxy_protocol_connections_total', { side: 'backend', protocol: 'h2' }, 120],
+    ['smartproxy_udp_sessions_active', {}, 2],
+    ['smartproxy_udp_sessions_total', {}, 50],
+    ['smartproxy_udp_datagrams_total', { direction: 'in' }, 1000],
+    ['smartproxy_domain_requests_per_second', { domain: 'example.com', window: '1s' }, 3],
+    ['smartproxy_domain_requests_per_second', { domain: 'example.com', window: '60s' }, 3],
+  ]);
 });

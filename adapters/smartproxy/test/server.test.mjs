@@ -5,7 +5,9 @@ import http from 'node:http';
 import path from 'node:path';
 import test from 'node:test';
 import { serveSnapshots } from '../index.js';
-import { fakeMetricsProxy, fakeProxyWithClients, fakeStatsProxy } from '../testing/fake_proxies.mjs';
+import {
+  fakeMetricsProxy, fakeProxy27, fakeProxyWithClients, fakeStatsProxy,
+} from '../testing/fake_proxies.mjs';
 import { getSnapshot, makeTempDir, request } from '../testing/unix_http.mjs';
 
 async function withServer(t, proxy, options = {}) {
@@ -43,8 +45,10 @@ test('the old getStats() generation is served too', async (t) => {
   const { socketPath } = await withServer(t, fakeStatsProxy());
   const snapshot = await getSnapshot(socketPath);
   assert.deepEqual(snapshot.connections.byRoute, { legacy: 17 });
-  assert.deepEqual(snapshot.bytes, { in: 4096, out: 8192 });
+  assert.deepEqual(snapshot.openConnectionBytes, { in: 4096, out: 8192 });
+  assert.equal(snapshot.bytes, undefined);
   assert.equal(snapshot.throughput, undefined);
+  assert.equal(snapshot.adapter.api, 'IProxyStats');
 });
 
 test('every serveSnapshots call gets a new instance id', async (t) => {
@@ -96,6 +100,64 @@ test('a throwing getter gives 500 text/plain with the reason, and the next reque
   assert.match(failed.body, /connections\.active\(\) threw: collector not ready/);
   const next = await getSnapshot(socketPath);
   assert.equal(next.connections.active, 42);
+});
+
+test('a rejecting or late required getter is a 500 naming it; failing optional ones are counted', async (t) => {
+  const proxy = fakeProxy27();
+  let active = () => Promise.reject(new Error('ipc closed'));
+  proxy.metrics.connections.active = () => active();
+  proxy.metrics.udp.activeSessions = () => new Promise(() => {});
+  const { socketPath } = await withServer(t, proxy, { deadlineMs: 50 });
+  const rejected = await request(socketPath, '/v1/snapshot');
+  assert.equal(rejected.status, 500);
+  assert.equal(rejected.body, 'snapshot failed: connections.active() rejected: ipc closed\n');
+  active = () => new Promise(() => {});
+  const late = await request(socketPath, '/v1/snapshot');
+  assert.equal(late.status, 500);
+  assert.equal(late.body, 'snapshot failed: connections.active() did not answer within the snapshot deadline (50 ms)\n');
+  active = async () => 9;
+  const partial = await getSnapshot(socketPath);
+  assert.equal(partial.adapter.skipped, 1);
+  assert.equal(partial.udp.activeSessions, undefined);
+  assert.equal(partial.udp.totalSessions, 50);
+});
+
+test('an exporter that hangs up before a slow snapshot is answered costs the server nothing', async (t) => {
+  const proxy = fakeMetricsProxy();
+  let slow = true;
+  proxy.metrics.connections.active = () => (slow ? new Promise((resolve) => setTimeout(() => resolve(1), 100)) : 2);
+  const errors = [];
+  const { socketPath } = await withServer(t, proxy, { onError: (error) => errors.push(error) });
+  await new Promise((resolve) => {
+    const req = http.request({ socketPath, path: '/v1/snapshot' });
+    req.on('error', () => resolve());
+    req.end();
+    setTimeout(() => { req.destroy(); resolve(); }, 20);
+  });
+  await new Promise((resolve) => setTimeout(resolve, 150)); // the reply is ready after the hang-up
+  slow = false;
+  assert.equal((await getSnapshot(socketPath)).connections.active, 2);
+  assert.deepEqual(errors, []);
+});
+
+test('close() while a snapshot still waits for the proxy ends cleanly', async () => {
+  const temp = await makeTempDir();
+  const socketPath = path.join(temp.dir, 'm.sock');
+  const proxy = fakeMetricsProxy();
+  proxy.metrics.connections.active = () => new Promise(() => {});
+  const handle = await serveSnapshots(proxy, { path: socketPath, deadlineMs: 60000 });
+  const pending = request(socketPath, '/v1/snapshot').then(() => 'answered', () => 'cut');
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  await handle.close();
+  assert.equal(await pending, 'cut');
+  await temp.cleanup();
+});
+
+test('deadlineMs must be a positive number', async () => {
+  for (const deadlineMs of [0, -1, Number.NaN, '1000', 2 ** 31]) {
+    await assert.rejects(serveSnapshots(fakeMetricsProxy(), { path: '/tmp/never.sock', deadlineMs }), TypeError,
+      String(deadlineMs));
+  }
 });
 
 test('other paths are 404, other methods 405, a bad ips value 400', async (t) => {

@@ -1,5 +1,6 @@
 // buildSnapshot: every SmartProxy getter lands in its protocol v1 field, missing ones leave their
-// field out, and numbers that break the protocol's rules are dropped rather than invented.
+// field out, and numbers that break the protocol's rules are dropped (and counted in
+// adapter.skipped) rather than invented.
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { buildSnapshot, ProxyGetterError, SnapshotError } from '../index.js';
@@ -10,15 +11,20 @@ import {
 const identity = { name: 'smartproxy', instance: 'abc', startTime: 1764040000000 };
 
 // Through JSON, as the exporter sees it (and so null-prototype objects compare as plain ones).
-function snapshotOf(proxy, options = {}) {
-  return JSON.parse(JSON.stringify(buildSnapshot(proxy, { identity, now: 1764043200123, ...options })));
+async function snapshotOf(proxy, options = {}) {
+  return JSON.parse(JSON.stringify(await buildSnapshot(proxy, { identity, now: 1764043200123, ...options })));
 }
 
-test('an IMetrics proxy fills every protocol field from its getter', () => {
-  assert.deepEqual(snapshotOf(fakeMetricsProxy()), {
+function adapterGroup(api, skipped = 0) {
+  return { name: '@smartproxy-exporter/adapter', version: '0.2.0', api, skipped };
+}
+
+test('an IMetrics proxy fills every protocol field from its getter', async () => {
+  assert.deepEqual(await snapshotOf(fakeMetricsProxy()), {
     schemaVersion: 1,
     timestamp: 1764043200123,
     proxy: identity,
+    adapter: adapterGroup('IMetrics'),
     connections: {
       active: 42,
       total: 123456,
@@ -46,11 +52,12 @@ test('an IMetrics proxy fills every protocol field from its getter', () => {
   });
 });
 
-test('an IProxyStats proxy fills the fields its generation has, and only those', () => {
-  assert.deepEqual(snapshotOf(fakeStatsProxy()), {
+test('an IProxyStats proxy fills the fields its generation has, and only those', async () => {
+  assert.deepEqual(await snapshotOf(fakeStatsProxy()), {
     schemaVersion: 1,
     timestamp: 1764043200123,
     proxy: identity,
+    adapter: adapterGroup('IProxyStats'),
     connections: {
       active: 17,
       total: 5000,
@@ -58,26 +65,28 @@ test('an IProxyStats proxy fills the fields its generation has, and only those',
       byIP: { '192.0.2.1': 10, '192.0.2.2': 5, '192.0.2.3': 2 },
       distinctIPs: 3,
     },
-    requests: { perSecond: 3.25 },
-    // getThroughput() is cumulative bytes, so it is the bytes counter, not a throughput rate.
-    bytes: { in: 4096, out: 8192 },
+    // SmartProxy's 19.x plan: getRequestsPerSecond() is requests of the last 60 s / 60, so it is
+    // the 60 s window, and getThroughput() sums the connections open now: a gauge, never bytes.
+    requests: { perMinute: 195 },
+    openConnectionBytes: { in: 4096, out: 8192 },
   });
 });
 
-test('getMetrics() is preferred when a proxy has both generations', () => {
+test('getMetrics() is preferred when a proxy has both generations', async () => {
   const proxy = { ...fakeMetricsProxy(), getStats: () => { throw new Error('must not be called'); } };
-  assert.equal(snapshotOf(proxy).connections.active, 42);
+  assert.equal((await snapshotOf(proxy)).connections.active, 42);
 });
 
 test('missing IMetrics methods and groups leave their fields out, never zero', async (t) => {
-  await t.test('whole optional groups', () => {
-    const snapshot = snapshotOf(fakeMetricsProxy(sampleMetricsData(), {
+  await t.test('whole optional groups', async () => {
+    const snapshot = await snapshotOf(fakeMetricsProxy(sampleMetricsData(), {
       omit: ['throughput', 'requests', 'percentiles', 'totals'],
     }));
-    assert.deepEqual(Object.keys(snapshot), ['schemaVersion', 'timestamp', 'proxy', 'connections']);
+    assert.deepEqual(Object.keys(snapshot), ['schemaVersion', 'timestamp', 'proxy', 'adapter', 'connections']);
+    assert.equal(snapshot.adapter.skipped, 0, 'a method the proxy lacks is not a skipped field');
   });
-  await t.test('single methods', () => {
-    const snapshot = snapshotOf(fakeMetricsProxy(sampleMetricsData(), {
+  await t.test('single methods', async () => {
+    const snapshot = await snapshotOf(fakeMetricsProxy(sampleMetricsData(), {
       omit: ['connections.byRoute', 'connections.byIP', 'connections.topIPs', 'requests.total',
         'throughput.recent', 'throughput.byIP', 'percentiles.bytesTransferred'],
     }));
@@ -86,27 +95,27 @@ test('missing IMetrics methods and groups leave their fields out, never zero', a
     assert.deepEqual(Object.keys(snapshot.throughput), ['instant', 'average', 'byRoute']);
     assert.deepEqual(snapshot.percentiles, { connectionDurationMs: { p50: 120, p95: 900, p99: 2500 } });
   });
-  await t.test('bytes needs both totals.bytesIn() and totals.bytesOut()', () => {
-    const snapshot = snapshotOf(fakeMetricsProxy(sampleMetricsData(), { omit: ['totals.bytesOut'] }));
+  await t.test('bytes needs both totals.bytesIn() and totals.bytesOut()', async () => {
+    const snapshot = await snapshotOf(fakeMetricsProxy(sampleMetricsData(), { omit: ['totals.bytesOut'] }));
     assert.equal(snapshot.bytes, undefined);
   });
-  await t.test('connections.total falls back to totals.connections()', () => {
+  await t.test('connections.total falls back to totals.connections()', async () => {
     const data = { ...sampleMetricsData(), totalConnections: 777 };
-    const snapshot = snapshotOf(fakeMetricsProxy(data, { omit: ['connections.total'] }));
+    const snapshot = await snapshotOf(fakeMetricsProxy(data, { omit: ['connections.total'] }));
     assert.equal(snapshot.connections.total, 777);
   });
 });
 
-test('missing IProxyStats methods leave their fields out', () => {
-  const snapshot = snapshotOf(fakeStatsProxy(sampleStatsData(), {
+test('missing IProxyStats methods leave their fields out', async () => {
+  const snapshot = await snapshotOf(fakeStatsProxy(sampleStatsData(), {
     omit: ['getConnectionsByRoute', 'getConnectionsByIP', 'getRequestsPerSecond', 'getThroughput'],
   }));
   assert.deepEqual(snapshot.connections, { active: 17, total: 5000 });
   assert.equal(snapshot.requests, undefined);
-  assert.equal(snapshot.bytes, undefined);
+  assert.equal(snapshot.openConnectionBytes, undefined);
 });
 
-test('numbers that break protocol rule 3 are dropped, counters become integers', () => {
+test('numbers that break protocol rule 3 are dropped, counters become integers', async () => {
   const data = {
     ...sampleMetricsData(),
     perSecond: Number.NaN,
@@ -120,7 +129,10 @@ test('numbers that break protocol rule 3 are dropped, counters become integers',
     connectionDuration: { p50: 1, p95: -2, p99: Number.POSITIVE_INFINITY },
     bytesTransferred: { in: { p50: Number.NaN }, out: { p99: 9 } },
   };
-  const snapshot = snapshotOf(fakeMetricsProxy(data));
+  const snapshot = await snapshotOf(fakeMetricsProxy(data));
+  // perSecond, perMinute, bytesOut, instant, recent: five getters whose value was unusable.
+  // Entries dropped inside a map or a quantile group are not counted.
+  assert.equal(snapshot.adapter.skipped, 5);
   assert.deepEqual(snapshot.requests, { total: 41 });
   assert.equal(snapshot.bytes, undefined, 'an {in, out} pair needs both members');
   assert.deepEqual(snapshot.connections.byRoute, { ok: 1 });
@@ -132,41 +144,50 @@ test('numbers that break protocol rule 3 are dropped, counters become integers',
   });
 });
 
-test('counters above 2^53 are dropped instead of losing precision silently', () => {
+test('counters above 2^53 are dropped instead of losing precision silently', async () => {
   const data = { ...sampleMetricsData(), requestsTotal: 2 ** 53 + 2 };
-  assert.equal(snapshotOf(fakeMetricsProxy(data)).requests.total, undefined);
+  assert.equal((await snapshotOf(fakeMetricsProxy(data))).requests.total, undefined);
 });
 
-test('a missing or invalid required field is a SnapshotError, not a zero', () => {
-  assert.throws(
-    () => buildSnapshot(fakeMetricsProxy(sampleMetricsData(), { omit: ['connections.active'] })),
+test('a missing or invalid required field is a SnapshotError, not a zero', async () => {
+  await assert.rejects(
+    buildSnapshot(fakeMetricsProxy(sampleMetricsData(), { omit: ['connections.active'] })),
     SnapshotError);
-  assert.throws(
-    () => buildSnapshot(fakeMetricsProxy({ ...sampleMetricsData(), total: Number.NaN })),
-    /connections\.total/);
+  await assert.rejects(
+    buildSnapshot(fakeMetricsProxy({ ...sampleMetricsData(), total: Number.NaN })),
+    /connections\.total\(\) returned NaN, not a finite non-negative number/);
 });
 
-test('a throwing getter is a ProxyGetterError naming the getter', () => {
+test('a throwing required getter is a ProxyGetterError naming the getter', async () => {
+  const proxy = fakeMetricsProxy();
+  proxy.metrics.connections.total = () => { throw new Error('tracker not started'); };
+  await assert.rejects(buildSnapshot(proxy), (error) =>
+    error instanceof ProxyGetterError && error instanceof SnapshotError &&
+    error.message === 'connections.total() threw: tracker not started');
+});
+
+test('a throwing optional getter leaves its field out and is counted', async () => {
   const proxy = fakeMetricsProxy();
   proxy.metrics.throughput.byRoute = () => { throw new Error('tracker not started'); };
-  assert.throws(() => buildSnapshot(proxy), (error) =>
-    error instanceof ProxyGetterError &&
-    error.message === 'throughput.byRoute() threw: tracker not started');
+  const snapshot = await snapshotOf(proxy);
+  assert.equal(snapshot.throughput.byRoute, undefined);
+  assert.deepEqual(snapshot.throughput.instant, { in: 1000, out: 2000 });
+  assert.equal(snapshot.adapter.skipped, 1);
 });
 
-test('route names and IPs are kept as data, even "__proto__"', () => {
+test('route names and IPs are kept as data, even "__proto__"', async () => {
   const data = { ...sampleMetricsData(), byRoute: new Map([['__proto__', 2], ['constructor', 3]]) };
-  const text = JSON.stringify(buildSnapshot(fakeMetricsProxy(data)));
+  const text = JSON.stringify(await buildSnapshot(fakeMetricsProxy(data)));
   assert.match(text, /"byRoute":\{"__proto__":2,"constructor":3\}/);
 });
 
-test('?ips=N with topIPs() returns the top N and distinctIPs only when asked', () => {
+test('?ips=N with topIPs() returns the top N and distinctIPs only when asked', async () => {
   const proxy = fakeMetricsProxy();
   let byIPCalls = 0;
   const byIP = proxy.metrics.connections.byIP;
   proxy.metrics.connections.byIP = () => { byIPCalls += 1; return byIP(); };
 
-  const top2 = snapshotOf(proxy, { ipLimit: 2 });
+  const top2 = await snapshotOf(proxy, { ipLimit: 2 });
   assert.deepEqual(top2.connections.byIP, { '198.51.100.4': 7, '203.0.113.7': 3 });
   assert.deepEqual(top2.throughput.byIP, {
     '198.51.100.4': { in: 5, out: 6 },
@@ -175,55 +196,55 @@ test('?ips=N with topIPs() returns the top N and distinctIPs only when asked', (
   assert.equal(top2.connections.distinctIPs, undefined);
   assert.equal(byIPCalls, 0, 'topIPs() serves ?ips=N without building the full map');
 
-  const counted = snapshotOf(proxy, { ipLimit: 2, countDistinctIPs: true });
+  const counted = await snapshotOf(proxy, { ipLimit: 2, countDistinctIPs: true });
   assert.equal(counted.connections.distinctIPs, 3);
 });
 
-test('?ips=N without topIPs() selects the top N from byIP() and counts distinctIPs', () => {
+test('?ips=N without topIPs() selects the top N from byIP() and counts distinctIPs', async () => {
   const proxy = fakeMetricsProxy(sampleMetricsData(), { omit: ['connections.topIPs'] });
-  const top1 = snapshotOf(proxy, { ipLimit: 1 });
+  const top1 = await snapshotOf(proxy, { ipLimit: 1 });
   assert.deepEqual(top1.connections.byIP, { '198.51.100.4': 7 });
   assert.deepEqual(top1.throughput.byIP, { '198.51.100.4': { in: 5, out: 6 } });
   assert.equal(top1.connections.distinctIPs, 3);
 });
 
-test('?ips=0 returns no IPs and does not ask for throughput.byIP()', () => {
+test('?ips=0 returns no IPs and does not ask for throughput.byIP()', async () => {
   const proxy = fakeMetricsProxy();
   proxy.metrics.throughput.byIP = () => { throw new Error('must not be called'); };
-  const none = snapshotOf(proxy, { ipLimit: 0 });
+  const none = await snapshotOf(proxy, { ipLimit: 0 });
   assert.deepEqual(none.connections.byIP, {});
   assert.deepEqual(none.throughput.byIP, {});
 });
 
-test('?ips=N larger than the number of IPs returns them all', () => {
-  const snapshot = snapshotOf(fakeMetricsProxy(), { ipLimit: 1000 });
+test('?ips=N larger than the number of IPs returns them all', async () => {
+  const snapshot = await snapshotOf(fakeMetricsProxy(), { ipLimit: 1000 });
   assert.equal(Object.keys(snapshot.connections.byIP).length, 3);
 });
 
-test('IProxyStats getTopIPs() serves ?ips=N, with either count or connections as the count', () => {
-  const withCount = snapshotOf(fakeStatsProxy(sampleStatsData(), { withTopIPs: true }), { ipLimit: 2 });
+test('IProxyStats getTopIPs() serves ?ips=N, with either count or connections as the count', async () => {
+  const withCount = await snapshotOf(fakeStatsProxy(sampleStatsData(), { withTopIPs: true }), { ipLimit: 2 });
   assert.deepEqual(withCount.connections.byIP, { '192.0.2.1': 10, '192.0.2.2': 5 });
 
   const proxy = fakeStatsProxy();
   proxy.stats.getTopIPs = () => [{ ip: '192.0.2.9', connections: 4 }];
-  assert.deepEqual(snapshotOf(proxy, { ipLimit: 5 }).connections.byIP, { '192.0.2.9': 4 });
+  assert.deepEqual((await snapshotOf(proxy, { ipLimit: 5 })).connections.byIP, { '192.0.2.9': 4 });
 });
 
-test('a topIPs() that returns more than asked is cut to N', () => {
+test('a topIPs() that returns more than asked is cut to N', async () => {
   const proxy = fakeMetricsProxy();
   proxy.metrics.connections.topIPs = () => [
     { ip: 'a', count: 3 }, { ip: 'b', count: 2 }, { ip: 'c', count: 1 },
   ];
-  assert.deepEqual(snapshotOf(proxy, { ipLimit: 2 }).connections.byIP, { a: 3, b: 2 });
+  assert.deepEqual((await snapshotOf(proxy, { ipLimit: 2 })).connections.byIP, { a: 3, b: 2 });
 });
 
-test('plain objects are accepted where SmartProxy returns Maps', () => {
+test('plain objects are accepted where SmartProxy returns Maps', async () => {
   const data = { ...sampleMetricsData(), byRoute: { api: 1 }, throughputByRoute: { api: { in: 1, out: 2 } } };
-  const snapshot = snapshotOf(fakeMetricsProxy(data));
+  const snapshot = await snapshotOf(fakeMetricsProxy(data));
   assert.deepEqual(snapshot.connections.byRoute, { api: 1 });
   assert.deepEqual(snapshot.throughput.byRoute, { api: { in: 1, out: 2 } });
 });
 
-test('a proxy with neither API is an error', () => {
-  assert.throws(() => buildSnapshot({}), /neither getMetrics\(\) nor getStats\(\)/);
+test('a proxy with neither API is an error', async () => {
+  await assert.rejects(buildSnapshot({}), /neither getMetrics\(\) nor getStats\(\)/);
 });

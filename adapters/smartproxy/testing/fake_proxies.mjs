@@ -1,8 +1,13 @@
-// Fake SmartProxy instances, built to the published shapes of both metrics API generations.
-//   IMetrics (getMetrics()): @push.rocks/smartproxy 21.1.3, ts/proxies/smart-proxy/models/metrics-types.ts
-//     (connections and throughput groups as published; requests/totals/percentiles as in issue 4).
-//   IProxyStats (getStats()): SmartProxy <= 19.6.2, as described in issue 4.
-// Every method returns what its real counterpart returns: numbers, Maps, {in, out} objects.
+// Fake SmartProxy instances, one per API generation the adapter reads:
+//   21.1.3, IMetrics (getMetrics()), synchronous, Maps: fakeMetricsProxy. From @push.rocks/smartproxy
+//     21.1.3, ts/proxies/smart-proxy/models/metrics-types.ts (connections and throughput groups as
+//     published; requests/totals/percentiles as in issue 4).
+//   19.6.2, IProxyStats (getStats()): FakeSmartProxy1962, a live connection table whose statistics
+//     are computed the way SmartProxy's 19.x metrics plan (readme.metrics.md) describes them;
+//     fakeStatsProxy is a fixed-number variant of the same shape for field-by-field tests.
+//   27.x-like, IMetrics with async getters, plain objects and the 1.1 groups (backends, protocols,
+//     udp, requests.byDomain): fakeProxy27. Our best reading of the 27.x changelog, not a
+//     published type; the adapter's default method names are exactly the ones used here.
 
 /** The numbers a fake IMetrics proxy reports, chosen so each lands somewhere recognisable. */
 export function sampleMetricsData() {
@@ -133,4 +138,210 @@ export function fakeProxyWithClients(count, { withTopIPs = true } = {}) {
   }
   data.active = [...data.byIP.values()].reduce((sum, n) => sum + n, 0);
   return fakeMetricsProxy(data, { omit: withTopIPs ? [] : ['connections.topIPs'] });
+}
+
+/**
+ * SmartProxy 19.6.2 as its metrics plan computes IProxyStats: a table of connections, each with
+ * bytesReceived/bytesSent so far; getThroughput() sums them over the connections open now (so it
+ * falls when one closes) and getRequestsPerSecond() is the requests of the last 60 s / 60.
+ * `now()` is the clock (ms). restart() is proxy.stop() + proxy.start(): everything back to zero.
+ */
+export class FakeSmartProxy1962 {
+  constructor({ now = () => Date.now(), withTopIPs = false } = {}) {
+    this.now = now;
+    this.withTopIPs = withTopIPs;
+    this.restart();
+  }
+
+  restart() {
+    this.connections = new Map(); // id -> { ip, route, bytesReceived, bytesSent }
+    this.nextId = 1;
+    this.totalConnections = 0;
+    this.requestTimes = [];
+  }
+
+  /** Opens a connection; returns its id. */
+  open({ ip = '192.0.2.1', route = 'default' } = {}) {
+    const id = this.nextId;
+    this.nextId += 1;
+    this.totalConnections += 1;
+    this.connections.set(id, { ip, route, bytesReceived: 0, bytesSent: 0 });
+    return id;
+  }
+
+  transfer(id, received, sent) {
+    const connection = this.connections.get(id);
+    connection.bytesReceived += received;
+    connection.bytesSent += sent;
+  }
+
+  close(id) {
+    this.connections.delete(id);
+  }
+
+  /** Counts one request at now(). */
+  request() {
+    this.requestTimes.push(this.now());
+  }
+
+  getStats() {
+    const proxy = this;
+    const countBy = (key) => {
+      const counts = new Map();
+      for (const connection of proxy.connections.values()) {
+        counts.set(connection[key], (counts.get(connection[key]) ?? 0) + 1);
+      }
+      return counts;
+    };
+    class MetricsCollector {
+      getActiveConnections() { return proxy.connections.size; }
+      getTotalConnections() { return proxy.totalConnections; }
+      getConnectionsByRoute() { return countBy('route'); }
+      getConnectionsByIP() { return countBy('ip'); }
+      getRequestsPerSecond() {
+        const since = proxy.now() - 60000;
+        proxy.requestTimes = proxy.requestTimes.filter((time) => time > since);
+        return proxy.requestTimes.length / 60;
+      }
+      getThroughput() {
+        let bytesIn = 0;
+        let bytesOut = 0;
+        for (const connection of proxy.connections.values()) {
+          bytesIn += connection.bytesReceived;
+          bytesOut += connection.bytesSent;
+        }
+        return { bytesIn, bytesOut };
+      }
+    }
+    const stats = new MetricsCollector();
+    if (this.withTopIPs) stats.getTopIPs = (limit = 10) => sortedTopIPs(countBy('ip'), limit);
+    return stats;
+  }
+}
+
+/** The numbers a 27.x-like proxy reports: plain objects and records, the 1.1 groups filled. */
+export function sample27Data() {
+  return {
+    active: 9,
+    total: 4200,
+    byRoute: { api: 6, web: 3 },
+    byIP: { '203.0.113.9': 5, '198.51.100.20': 4 },
+    instant: { in: 300, out: 600 },
+    recent: { in: 250, out: 500 },
+    average: { in: 200, out: 400 },
+    throughputByRoute: { api: { in: 200, out: 400 }, web: { in: 100, out: 200 } },
+    throughputByIP: { '203.0.113.9': { in: 150, out: 300 }, '198.51.100.20': { in: 150, out: 300 } },
+    perSecond: 4,
+    perMinute: 240,
+    requestsTotal: 88000,
+    bytesIn: 5000000,
+    bytesOut: 7000000,
+    totalConnections: 4200,
+    connectionDuration: { p50: 80, p95: 400, p99: 1200 },
+    bytesTransferred: { in: { p50: 10, p95: 20, p99: 30 }, out: { p50: 40, p95: 50, p99: 60 } },
+    backends: {
+      '10.0.0.5:8080': {
+        protocol: 'h2', activeConnections: 3, totalConnections: 120, connectErrors: 1,
+        handshakeErrors: 0, requestErrors: 2, avgConnectTimeMs: 4.5, poolHits: 100, poolMisses: 20,
+      },
+      '10.0.0.6:8080': {
+        protocol: 'h1', activeConnections: 1, totalConnections: 40, connectErrors: 0,
+        handshakeErrors: 1, requestErrors: 0, avgConnectTimeMs: 2, poolHits: 30, poolMisses: 10,
+      },
+    },
+    frontendProtocols: [
+      { protocol: 'h1', active: 5, total: 3000 },
+      { protocol: 'h2', active: 4, total: 1200 },
+    ],
+    backendProtocols: { h1: { active: 1, total: 40 }, h2: { active: 3, total: 120 } },
+    udp: { activeSessions: 2, totalSessions: 50, datagramsIn: 1000, datagramsOut: 990 },
+    byDomain: {
+      'example.com': { perSecond: 3, lastMinute: 180 },
+      'api.example.com': { perSecond: 1, lastMinute: 60 },
+    },
+  };
+}
+
+/**
+ * A 27.x-like proxy: getMetrics() and every getter async, plain objects instead of Maps, and the
+ * 1.1 groups under the adapter's default names. `omit` as for fakeMetricsProxy.
+ */
+export function fakeProxy27(data = sample27Data(), { omit = [] } = {}) {
+  const answer = (read) => async (...args) => read(...args);
+  const copy = (value) => structuredClone(value);
+  const metrics = {
+    connections: {
+      active: answer(() => data.active),
+      total: answer(() => data.total),
+      byRoute: answer(() => copy(data.byRoute)),
+      byIP: answer(() => copy(data.byIP)),
+      topIPs: answer((limit = 10) => sortedTopIPs(new Map(Object.entries(data.byIP)), limit)),
+    },
+    throughput: {
+      instant: answer(() => copy(data.instant)),
+      recent: answer(() => copy(data.recent)),
+      average: answer(() => copy(data.average)),
+      byRoute: answer(() => copy(data.throughputByRoute)),
+      byIP: answer(() => copy(data.throughputByIP)),
+    },
+    requests: {
+      perSecond: answer(() => data.perSecond),
+      perMinute: answer(() => data.perMinute),
+      total: answer(() => data.requestsTotal),
+      byDomain: answer(() => copy(data.byDomain)),
+    },
+    totals: {
+      bytesIn: answer(() => data.bytesIn),
+      bytesOut: answer(() => data.bytesOut),
+      connections: answer(() => data.totalConnections),
+    },
+    percentiles: {
+      connectionDuration: answer(() => copy(data.connectionDuration)),
+      bytesTransferred: answer(() => copy(data.bytesTransferred)),
+    },
+    backends: {
+      byBackend: answer(() => copy(data.backends)),
+    },
+    protocols: {
+      frontend: answer(() => copy(data.frontendProtocols)),
+      backend: answer(() => copy(data.backendProtocols)),
+    },
+    udp: {
+      activeSessions: answer(() => data.udp.activeSessions),
+      totalSessions: answer(() => data.udp.totalSessions),
+      datagramsIn: answer(() => data.udp.datagramsIn),
+      datagramsOut: answer(() => data.udp.datagramsOut),
+    },
+  };
+  for (const name of omit) {
+    const [group, method] = name.split('.');
+    if (method === undefined) delete metrics[group];
+    else delete metrics[group][method];
+  }
+  return { metrics, data, getMetrics: async () => metrics };
+}
+
+/** The snapshot fields fakeProxy27(sample27Data()) should produce for the 1.1 groups. */
+export function expected27Groups() {
+  return {
+    backends: {
+      '10.0.0.5:8080': {
+        protocol: 'h2', active: 3, total: 120, connectErrors: 1, handshakeErrors: 0,
+        requestErrors: 2, connectTimeMs: 4.5, poolHits: 100, poolMisses: 20,
+      },
+      '10.0.0.6:8080': {
+        protocol: 'h1', active: 1, total: 40, connectErrors: 0, handshakeErrors: 1,
+        requestErrors: 0, connectTimeMs: 2, poolHits: 30, poolMisses: 10,
+      },
+    },
+    protocols: {
+      frontend: { h1: { active: 5, total: 3000 }, h2: { active: 4, total: 1200 } },
+      backend: { h1: { active: 1, total: 40 }, h2: { active: 3, total: 120 } },
+    },
+    udp: { activeSessions: 2, totalSessions: 50, datagramsIn: 1000, datagramsOut: 990 },
+    byDomain: {
+      'example.com': { perSecond: 3, perMinute: 180 },
+      'api.example.com': { perSecond: 1, perMinute: 60 },
+    },
+  };
 }
