@@ -87,15 +87,17 @@ TEST_CASE("Folded backends sum every count into other, without protocol or conne
 TEST_CASE("Backend max 0 folds every backend; no backends, no other") {
   exporter::conversion::BackendOptions options;
   options.max = 0;
-  auto folded = exporter::conversion::AggregateBackends(
-      WithBackends({{"a", Full(1)}, {"b", Full(2)}}), options);
+  const proxy_client::Snapshot two = WithBackends({{"a", Full(1)}, {"b", Full(2)}});
+  auto folded = exporter::conversion::AggregateBackends(two, options);
   CHECK(folded.kept.empty());
   CHECK(folded.folded == 2);
   REQUIRE(folded.other.has_value());
   CHECK(*folded.other->total == 30);
-  folded = exporter::conversion::AggregateBackends(WithBackends({}), options);
+  const proxy_client::Snapshot empty = WithBackends({});
+  folded = exporter::conversion::AggregateBackends(empty, options);
   CHECK_FALSE(folded.other.has_value());
-  folded = exporter::conversion::AggregateBackends(proxy_client::Snapshot{}, options);
+  const proxy_client::Snapshot without;
+  folded = exporter::conversion::AggregateBackends(without, options);
   CHECK_FALSE(folded.other.has_value());
   CHECK(folded.folded == 0);
 }
@@ -103,8 +105,9 @@ TEST_CASE("Backend max 0 folds every backend; no backends, no other") {
 TEST_CASE("A backend really named other is merged into the folded other, not counted") {
   exporter::conversion::BackendOptions options;
   options.max = 1;
-  const auto folded = exporter::conversion::AggregateBackends(
-      WithBackends({{"other", Full(1)}, {"a", Full(3)}, {"b", Full(2)}}), options);
+  const proxy_client::Snapshot snapshot =
+      WithBackends({{"other", Full(1)}, {"a", Full(3)}, {"b", Full(2)}});
+  const auto folded = exporter::conversion::AggregateBackends(snapshot, options);
   CHECK(KeptNames(folded) == std::vector<std::string>{"a"});
   CHECK(folded.folded == 1);
   CHECK(*folded.other->total == 30);

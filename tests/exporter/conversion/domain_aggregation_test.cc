@@ -44,19 +44,21 @@ TEST_CASE("Domains are ranked by requests per minute, then per second, then name
 TEST_CASE("Domain top 0 folds every domain; other only when something was folded") {
   exporter::conversion::DomainOptions options;
   options.top = 0;
-  auto folded =
-      exporter::conversion::AggregateDomains(WithDomains({{"a", {1, 2}}, {"b", {3, 4}}}), options);
+  const proxy_client::Snapshot two = WithDomains({{"a", {1, 2}}, {"b", {3, 4}}});
+  auto folded = exporter::conversion::AggregateDomains(two, options);
   CHECK(folded.kept.empty());
   CHECK(folded.folded == 2);
   CHECK(*folded.other->per_second == 4);
   CHECK(*folded.other->per_minute == 6);
   options.top = 20;
-  folded = exporter::conversion::AggregateDomains(WithDomains({{"a", {1, 2}}}), options);
+  const proxy_client::Snapshot one = WithDomains({{"a", {1, 2}}});
+  folded = exporter::conversion::AggregateDomains(one, options);
   CHECK(KeptNames(folded) == std::vector<std::string>{"a"});
   CHECK_FALSE(folded.other.has_value());
   SUBCASE("a real other is merged") {
-    folded = exporter::conversion::AggregateDomains(
-        WithDomains({{"other", {1, 60}}, {"a", {2, 120}}, {"b", {3, 180}}}), {1});
+    const proxy_client::Snapshot with_other =
+        WithDomains({{"other", {1, 60}}, {"a", {2, 120}}, {"b", {3, 180}}});
+    folded = exporter::conversion::AggregateDomains(with_other, {1});
     CHECK(KeptNames(folded) == std::vector<std::string>{"b"});
     CHECK(folded.folded == 1);
     CHECK(*folded.other->per_minute == 180);

@@ -27,6 +27,9 @@ FoldedValues<Count> Fold(const NamedValues<Count>& entries, std::size_t keep) {
       [](const Count& value) { return exporter::conversion::RankValue(value.n); });
 }
 
+// The result views the names of `entries`: a temporary map would leave it dangling.
+FoldedValues<Count> Fold(NamedValues<Count>&& entries, std::size_t keep) = delete;
+
 std::vector<std::string> KeptNames(const FoldedValues<Count>& folded) {
   std::vector<std::string> names;
   for (const auto& entry : folded.kept) names.emplace_back(entry.name);
@@ -81,7 +84,8 @@ TEST_CASE("Named folding with keep 0 folds everything, and with room for all fol
     CHECK(folded.folded == 0);
   }
   SUBCASE("nothing to fold") {
-    const auto folded = Fold({}, 0);
+    const NamedValues<Count> none{};
+    const auto folded = Fold(none, 0);
     CHECK(folded.kept.empty());
     CHECK_FALSE(folded.other.has_value());
     CHECK(folded.folded == 0);
@@ -90,14 +94,16 @@ TEST_CASE("Named folding with keep 0 folds everything, and with room for all fol
 
 TEST_CASE("Named folding merges a real \"other\" with the folded one without counting it") {
   SUBCASE("with something folded") {
-    const auto folded = Fold({{"other", {{10}}}, {"a", {{1}}}, {"b", {{2}}}}, 1);
+    const NamedValues<Count> entries{{"other", {{10}}}, {"a", {{1}}}, {"b", {{2}}}};
+    const auto folded = Fold(entries, 1);
     CHECK(KeptNames(folded) == std::vector<std::string>{"b"});
     CHECK(*folded.other->n == 11);
     CHECK(folded.folded == 1);
   }
   SUBCASE("alone") {
     // A real "other" is not a candidate: it neither takes a place nor is counted.
-    const auto folded = Fold({{"a", {{1}}}, {"other", {{100}}}}, 1);
+    const NamedValues<Count> entries{{"a", {{1}}}, {"other", {{100}}}};
+    const auto folded = Fold(entries, 1);
     CHECK(KeptNames(folded) == std::vector<std::string>{"a"});
     REQUIRE(folded.other.has_value());
     CHECK(*folded.other->n == 100);
@@ -108,7 +114,9 @@ TEST_CASE("Named folding merges a real \"other\" with the folded one without cou
 TEST_CASE("Named folding repairs invalid UTF-8 and merges names that become equal") {
   const std::string valid = "x\xef\xbf\xbd";  // "x" U+FFFD
   const std::string invalid = "x\xff";        // repairs to the same text
-  const auto folded = Fold({{valid, {{1}}}, {"y", {{7}}}, {invalid, {{2}}}, {"z\xc0", {{4}}}}, 10);
+  const NamedValues<Count> entries{
+      {valid, {{1}}}, {"y", {{7}}}, {invalid, {{2}}}, {"z\xc0", {{4}}}};
+  const auto folded = Fold(entries, 10);
   CHECK(KeptNames(folded) == std::vector<std::string>{valid, "y", "z\xef\xbf\xbd"});
   CHECK(*folded.kept[0].value.n == 3);
   CHECK(*folded.kept[2].value.n == 4);
@@ -118,7 +126,8 @@ TEST_CASE("Named folding repairs invalid UTF-8 and merges names that become equa
 
 TEST_CASE("Named folding ranks NaN last") {
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  const auto folded = Fold({{"n", {{nan}}}, {"a", {{0}}}, {"b", {{1}}}}, 2);
+  const NamedValues<Count> entries{{"n", {{nan}}}, {"a", {{0}}}, {"b", {{1}}}};
+  const auto folded = Fold(entries, 2);
   CHECK(KeptNames(folded) == std::vector<std::string>{"a", "b"});
   CHECK(std::isnan(*folded.other->n));
 }

@@ -27,8 +27,9 @@ TEST_CASE("Protocols beyond the fixed cap per side fold into other, by total the
 }
 
 TEST_CASE("Protocols within the cap are kept as they are, without other") {
-  const auto folded = exporter::conversion::AggregateProtocols(
-      {{"h2", {3, 10}}, {"h1", {std::nullopt, 4}}, {"ws", {1, std::nullopt}}});
+  const proxy_client::NamedValues<proxy_client::ProtocolConnections> side{
+      {"h2", {3, 10}}, {"h1", {std::nullopt, 4}}, {"ws", {1, std::nullopt}}};
+  const auto folded = exporter::conversion::AggregateProtocols(side);
   REQUIRE(folded.kept.size() == 3);
   CHECK(folded.kept[1].name == "h1");
   CHECK_FALSE(folded.kept[1].value.active.has_value());

@@ -15,5 +15,8 @@ namespace exporter::conversion {
 // Empty without `backends`. The result refers to the names of `snapshot`: keep it alive.
 FoldedValues<proxy_client::Backend> AggregateBackends(const proxy_client::Snapshot& snapshot,
                                                       const BackendOptions& options);
+// A temporary snapshot would leave the result viewing freed names.
+FoldedValues<proxy_client::Backend> AggregateBackends(proxy_client::Snapshot&& snapshot,
+                                                      const BackendOptions& options) = delete;
 
 }  // namespace exporter::conversion

@@ -14,5 +14,8 @@ namespace exporter::conversion {
 // Empty without `requests.byDomain`. The result refers to the names of `snapshot`.
 FoldedValues<proxy_client::DomainRequests> AggregateDomains(const proxy_client::Snapshot& snapshot,
                                                             const DomainOptions& options);
+// A temporary snapshot would leave the result viewing freed names.
+FoldedValues<proxy_client::DomainRequests> AggregateDomains(proxy_client::Snapshot&& snapshot,
+                                                            const DomainOptions& options) = delete;
 
 }  // namespace exporter::conversion

@@ -137,4 +137,9 @@ FoldedValues<Value> FoldNamedValues(const proxy_client::NamedValues<Value>& entr
   return result;
 }
 
+// A temporary map would leave the result viewing freed names.
+template <typename Value, typename Add, typename Rank>
+FoldedValues<Value> FoldNamedValues(proxy_client::NamedValues<Value>&& entries, std::size_t keep,
+                                    Add add, Rank rank) = delete;
+
 }  // namespace exporter::conversion

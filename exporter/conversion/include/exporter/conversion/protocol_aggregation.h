@@ -18,5 +18,8 @@ inline constexpr std::size_t kProtocolsPerSide = 20;
 // something was folded or a protocol is really named "other". The result views `side`'s names.
 FoldedValues<proxy_client::ProtocolConnections> AggregateProtocols(
     const proxy_client::NamedValues<proxy_client::ProtocolConnections>& side);
+// A temporary map would leave the result viewing freed names.
+FoldedValues<proxy_client::ProtocolConnections> AggregateProtocols(
+    proxy_client::NamedValues<proxy_client::ProtocolConnections>&& side) = delete;
 
 }  // namespace exporter::conversion
