@@ -7,11 +7,17 @@
 #      kubectl from the package kubernetes-client, unpacked into a cache if not installed), and
 #      every rendered object validates against the Kubernetes and prometheus-operator schemas
 #      (npm: kubernetes-models, @kubernetes-models/prometheus-operator);
+#   3b. deploy/kubernetes/sidecar/{container,native} render against the sample Deployment in
+#      deploy/kubernetes/test/my-smartproxy and pass test/check-sidecar.mjs and the schemas; copies
+#      with a wrong Deployment or proxy container name fail;
 #   4. the systemd unit in deploy/systemd/, offline: `systemd-analyze verify` is clean,
 #      `systemd-analyze security --offline` rates it at most 1.5, and the sysusers.d file applies
 #      (skipped only when systemd-analyze is not installed);
-#   5. the dashboard test: proxy-sim + exporter + a real Prometheus scraping every second; every
-#      panel query must parse and return series, every recorded series must exist.
+#   5. the dashboard test: grafana/test/dashboard_lint.py (Grafana's dashboard-linter rules),
+#      then proxy-sim + exporter + a real Prometheus scraping every second; every panel query
+#      must parse and return series, every recorded series must exist;
+#   6. deploy/kubernetes/grafana renders the ConfigMap labelled grafana_dashboard: "1" that holds
+#      grafana/dashboards/smartproxy.json unchanged.
 # Needs a build in $BUILD_DIR (default build) with smartproxy_exporter and proxy-sim.
 # Runs every step, prints "N passed, N failed" (and "N skipped" if any) and exits non-zero if any
 # step failed.
@@ -78,17 +84,28 @@ debian_kubectl() {
   echo "$root/$cache/usr/bin/kubectl"
 }
 
-render_and_validate() {
+# Sets the array `renderers`: Debian's kubectl, then a newer kubectl on PATH (kustomize v5) when
+# there is one.
+kubectl_renderers() {
   local kubectl
   kubectl=$(debian_kubectl) || { echo "cannot get Debian's kubernetes-client"; return 1; }
-  local renderers=("$kubectl")
-  # A newer kubectl on PATH (kustomize v5) renders too, when there is one.
+  renderers=("$kubectl")
   local other
   other=$(command -v kubectl || true)
   if [[ -n $other && $(readlink -f "$other") != $(readlink -f "$kubectl") ]] &&
     "$other" kustomize --help >/dev/null 2>&1; then
     renderers+=("$other")
   fi
+}
+
+npm_ci_kubernetes_test() {
+  (cd deploy/kubernetes/test && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+    { echo "npm ci failed in deploy/kubernetes/test"; return 1; }
+}
+
+render_and_validate() {
+  local renderers
+  kubectl_renderers || return 1
   local files=() i=0 renderer variant out
   for renderer in "${renderers[@]}"; do
     echo "kubectl: $renderer ($("$renderer" version --client 2>/dev/null | head -1))"
@@ -107,9 +124,81 @@ render_and_validate() {
       files+=("$out")
     done
   done
-  (cd deploy/kubernetes/test && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
-    { echo "npm ci failed in deploy/kubernetes/test"; return 1; }
+  npm_ci_kubernetes_test || return 1
   node deploy/kubernetes/test/validate.mjs "${files[@]}"
+}
+
+# deploy/kubernetes/sidecar/{container,native} inject the exporter into the sample operator
+# Deployment deploy/kubernetes/test/my-smartproxy (its proxy container is "smartproxy"). Each
+# renderer renders both; check-sidecar.mjs checks the result against the rendered base (same
+# exporter container; in containers, or in initContainers with restartPolicy Always; the socket
+# emptyDir mounted in the exporter and the proxy container; port, probes, fsGroup, PodMonitor
+# selection) and every object is schema-validated as for the base.
+sidecar_render_and_check() {
+  local renderers
+  kubectl_renderers || return 1
+  # render_and_validate ran npm ci already; this step on its own needs it once.
+  [[ -d deploy/kubernetes/test/node_modules/yaml ]] || npm_ci_kubernetes_test || return 1
+  local files=() i=0 renderer variant out
+  for renderer in "${renderers[@]}"; do
+    echo "kubectl: $renderer"
+    "$renderer" kustomize deploy/kubernetes >"$work/sidecar-base.yaml" 2>"$work/kustomize.err" ||
+      { cat "$work/kustomize.err"; echo "kubectl kustomize deploy/kubernetes failed"; return 1; }
+    for variant in container native; do
+      i=$((i + 1))
+      out="$work/sidecar-$variant-$i.yaml"
+      "$renderer" kustomize "deploy/kubernetes/sidecar/$variant" >"$out" 2>"$work/kustomize.err" ||
+        { cat "$work/kustomize.err"; echo "kubectl kustomize deploy/kubernetes/sidecar/$variant failed"
+          return 1; }
+      node deploy/kubernetes/test/check-sidecar.mjs "$work/sidecar-base.yaml" "$out" "$variant" \
+        my-smartproxy smartproxy || return 1
+      files+=("$out")
+    done
+  done
+  node deploy/kubernetes/test/validate.mjs "${files[@]}"
+}
+
+# The sidecar checks catch a wrong edit: on a copy of the overlays, a patch whose Deployment name
+# matches nothing must fail to render, and one whose proxy container name matches nothing (kustomize
+# then adds a container with no image and the proxy gets no socket) must fail check-sidecar.mjs.
+sidecar_wrong_names_fail() {
+  local renderers
+  kubectl_renderers || return 1
+  local copy="$work/sidecar-copy" renderer variant
+  mkdir -p "$copy/test"
+  cp -r deploy/kubernetes/sidecar "$copy/" &&
+    cp -r deploy/kubernetes/test/my-smartproxy "$copy/test/" || return 1
+  "${renderers[0]}" kustomize deploy/kubernetes >"$work/sidecar-base.yaml" || return 1
+  for renderer in "${renderers[@]}"; do
+    for variant in container native; do
+      local patch="$copy/sidecar/$variant/exporter-sidecar.yaml"
+      cp "deploy/kubernetes/sidecar/$variant/exporter-sidecar.yaml" "$patch"
+      sed -i 's/^  name: my-smartproxy /  name: other-deployment /' "$patch"
+      if "$renderer" kustomize "$copy/sidecar/$variant" >/dev/null 2>"$work/kustomize.err"; then
+        echo "$renderer: $variant with a wrong Deployment name rendered"; return 1
+      fi
+      echo "$variant, wrong Deployment name: kustomize fails:"
+      grep -v '^# Warning' "$work/kustomize.err" | head -1 | sed 's/^/  /'
+      grep -q 'other-deployment' "$work/kustomize.err" ||
+        { echo "$renderer: $variant failed, but not for the Deployment name"; return 1; }
+      cp "deploy/kubernetes/sidecar/$variant/exporter-sidecar.yaml" "$patch"
+      sed -i 's/^        - name: smartproxy /        - name: proxy /' "$patch"
+      "$renderer" kustomize "$copy/sidecar/$variant" >"$work/wrong-proxy.yaml" \
+        2>"$work/kustomize.err" ||
+        { cat "$work/kustomize.err"; echo "$variant, wrong proxy container name: did not render"
+          return 1; }
+      local status=0
+      node deploy/kubernetes/test/check-sidecar.mjs "$work/sidecar-base.yaml" "$work/wrong-proxy.yaml" \
+        "$variant" my-smartproxy smartproxy >"$work/check.out" 2>&1 || status=$?
+      echo "$variant, wrong proxy container name: check-sidecar.mjs fails"
+      sed 's/^/  /' "$work/check.out"
+      # Failing for the right reason, not because node could not run the check.
+      ((status == 1)) && grep -q 'FAIL .*: container proxy has an image' "$work/check.out" ||
+        { echo "$renderer: $variant, wrong proxy container name: not caught by check-sidecar.mjs"
+          return 1; }
+    done
+  done
+  echo "wrong names are caught"
 }
 
 # deploy/systemd/, offline: no systemd runs here (nor need it). `systemd-analyze verify` refuses a
@@ -166,8 +255,57 @@ done
 step "promtool check and test rules" promtool_rules
 step "PrometheusRule generated from rules.yml" prometheusrule_up_to_date
 step "kustomize render + Kubernetes/prometheus-operator schema validation" render_and_validate
+step "sidecar overlays on a sample Deployment: render, check, schema" sidecar_render_and_check
+step "sidecar overlays: a wrong Deployment or proxy container name fails" sidecar_wrong_names_fail
 step "systemd unit: systemd-analyze verify and security, sysusers.d" systemd_unit
 step "dashboard queries and recording rules against a real Prometheus" dashboard_test
+
+# ---- Grafana dashboard ConfigMap (deploy/kubernetes/grafana) ----------------------------------
+# Rendered by Debian's kubectl (kustomize v2.0.3) and a newer one on PATH if any; the ConfigMap
+# must carry grafana_dashboard: "1" (what kube-prometheus-stack's sidecar selects) and its key
+# smartproxy.json must hold grafana/dashboards/smartproxy.json byte for byte; then the schema check.
+grafana_dashboard_configmap() {
+  local kubectl
+  kubectl=$(debian_kubectl) || { echo "cannot get Debian's kubernetes-client"; return 1; }
+  local renderers=("$kubectl") other
+  other=$(command -v kubectl || true)
+  if [[ -n $other && $(readlink -f "$other") != $(readlink -f "$kubectl") ]] &&
+    "$other" kustomize --help >/dev/null 2>&1; then
+    renderers+=("$other")
+  fi
+  [[ -d deploy/kubernetes/test/node_modules/yaml ]] ||
+    (cd deploy/kubernetes/test && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+    { echo "npm ci failed in deploy/kubernetes/test"; return 1; }
+  local files=() i=0 renderer out
+  for renderer in "${renderers[@]}"; do
+    i=$((i + 1))
+    out="$work/grafana-$i.yaml"
+    "$renderer" kustomize deploy/kubernetes/grafana >"$out" 2>"$work/kustomize.err" ||
+      { cat "$work/kustomize.err"; echo "$renderer kustomize deploy/kubernetes/grafana failed"; return 1; }
+    (cd deploy/kubernetes/test && node --input-type=module -e '
+      import { readFileSync } from "node:fs";
+      import { parseAllDocuments } from "yaml";
+      const [file, dashboard] = process.argv.slice(1);
+      const objects = parseAllDocuments(readFileSync(file, "utf8")).map((d) => d.toJS());
+      const fail = (why) => { console.error(`FAIL ${file}: ${why}`); process.exit(1); };
+      if (objects.length !== 1 || objects[0].kind !== "ConfigMap") fail("want exactly one ConfigMap");
+      const { metadata, data } = objects[0];
+      if (metadata.labels?.grafana_dashboard !== "1") fail("no label grafana_dashboard: \"1\"");
+      if (Object.keys(data ?? {}).join() !== "smartproxy.json") fail("data keys are not [smartproxy.json]");
+      if (data["smartproxy.json"] !== readFileSync(dashboard, "utf8")) {
+        fail(`data["smartproxy.json"] differs from ${dashboard}`);
+      }
+      console.log(`ok   ${file}: ConfigMap/${metadata.name} labelled grafana_dashboard: "1", ` +
+        `smartproxy.json identical to ${dashboard} (${data["smartproxy.json"].length} chars)`);
+    ' "$out" "$root/grafana/dashboards/smartproxy.json") || return 1
+    echo "rendered deploy/kubernetes/grafana with $renderer"
+    files+=("$out")
+  done
+  node deploy/kubernetes/test/validate.mjs "${files[@]}"
+}
+step "Grafana dashboard ConfigMap: kustomize render, label, data identical, schema" \
+  grafana_dashboard_configmap
+# ---- end Grafana dashboard ConfigMap ----------------------------------------------------------
 
 echo
 if ((failed > 0)); then

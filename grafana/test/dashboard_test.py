@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """The dashboard and recording-rule test against a real Prometheus.
 
-Starts proxy-sim (--wall-clock), smartproxy_exporter and a Prometheus server that scrapes the
-exporter every second and loads deploy/prometheus/rules.yml; waits for a few scrapes; then
+First, on the JSON alone: the rules of Grafana's dashboard linter (dashboard_lint.py; each
+failure names the rule and the panel), and a self-test that breaking the dashboard once per rule
+makes that rule fail. Then starts proxy-sim (--wall-clock), smartproxy_exporter and a Prometheus
+server that scrapes the exporter every second and loads deploy/prometheus/rules.yml; waits for a
+few scrapes; then
   1. resolves every template variable of the dashboard through the label-values API (each must
      have at least one value),
-  2. runs every PromQL expression of every panel, with the variables substituted by those real
-     values and $__rate_interval etc. by concrete durations, through /api/v1/query: each must
-     parse and return at least one series,
+  2. runs every PromQL expression of every panel twice, through /api/v1/query: once with every
+     real value selected (a multi-value variable interpolated as Grafana does, a regex-escaped
+     (a|b)), once with "All" (its allValue, .+), and $__rate_interval etc. as concrete durations:
+     each must parse and return at least one series,
   3. checks that every rule of rules.yml is loaded, healthy, and that every recorded series exists.
 Every started process is stopped and the temp dir removed, also on failure. Standard library only.
 
@@ -28,6 +32,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dashboard_lint  # noqa: E402  (the static rules; next to this file)
 
 # Grafana's built-in interval variables, as Grafana would set them for a 1 s scrape interval
 # ($__rate_interval = max(4 * scrape interval, $__interval + scrape interval)).
@@ -154,15 +161,24 @@ def substitute(text, values):
     return re.sub(r"\$\{(\w+)(?::\w+)?\}|\[\[(\w+)\]\]|\$(\w+)", replace, text)
 
 
-def all_panels(panels):
-    for panel in panels:
-        yield panel
-        yield from all_panels(panel.get("panels", []))
+all_panels = dashboard_lint.all_panels
+
+
+def grafana_regex(values):
+    """A multi-value or includeAll variable as Grafana's Prometheus datasource interpolates it
+    (prometheusSpecialRegexEscape): each value regex-escaped inside the PromQL string, several
+    values as (a|b)."""
+    escaped = [re.sub(r"[$^*{}\[\]'+?.()|]", lambda m: "\\\\" + m.group(),
+                      v.replace("\\", "\\" * 4))
+               for v in values]
+    return escaped[0] if len(escaped) == 1 else "(" + "|".join(escaped) + ")"
 
 
 def resolve_variables(dashboard, prometheus):
-    """Gives each query variable the first of its real values, in dashboard order."""
-    values = dict(BUILTIN_DURATIONS)
+    """Resolves each query variable through the label-values API, in dashboard order, and returns
+    two substitutions: every real value selected, and "All" (allValue) where the variable has it."""
+    selected = dict(BUILTIN_DURATIONS)
+    everything = dict(BUILTIN_DURATIONS)
     for variable in dashboard["templating"]["list"]:
         if variable["type"] == "datasource":
             continue
@@ -172,16 +188,22 @@ def resolve_variables(dashboard, prometheus):
         match = re.fullmatch(r"label_values\((.+),\s*(\w+)\)", query.strip())
         if not match:
             raise TestFailure(f"variable {variable['name']}: query {query!r} is not label_values(selector, label)")
-        selector, label = substitute(match.group(1), values), match.group(2)
+        selector, label = substitute(match.group(1), selected), match.group(2)
         found = prometheus.label_values(label, selector)
         if not found:
             raise TestFailure(f"variable {variable['name']}: {query} has no values")
-        values[variable["name"]] = found[0]
-        print(f"ok   variable ${variable['name']} = {found[0]!r} ({len(found)} values)")
-    return values
+        name = variable["name"]
+        if variable.get("multi") or variable.get("includeAll"):
+            selected[name] = grafana_regex(found)
+        else:
+            selected[name] = found[0]
+        everything[name] = variable["allValue"] if variable.get("includeAll") else selected[name]
+        print(f"ok   variable ${name} = {selected[name]} ({len(found)} values)"
+              + (f", All = {everything[name]}" if variable.get("includeAll") else ""))
+    return {"every value selected": selected, "All": everything}
 
 
-def check_panels(dashboard, prometheus, values):
+def check_panels(dashboard, prometheus, values, mode):
     failures = 0
     count = 0
     for panel in all_panels(dashboard["panels"]):
@@ -195,10 +217,10 @@ def check_panels(dashboard, prometheus, values):
                 result = prometheus.query(concrete)
                 if not result:
                     raise TestFailure("returned no series")
-                print(f"ok   {panel['title']} [{target['refId']}]: {len(result)} series")
+                print(f"ok   {panel['title']} [{target['refId']}] ({mode}): {len(result)} series")
             except TestFailure as error:
                 failures += 1
-                print(f"FAIL {panel['title']} [{target['refId']}]: {concrete}\n     {error}")
+                print(f"FAIL {panel['title']} [{target['refId']}] ({mode}): {concrete}\n     {error}")
     return count, failures
 
 
@@ -239,46 +261,79 @@ def check_rules(rules_path, prometheus):
 
 
 def check_dashboard_static(dashboard):
-    """The dashboard's contract that needs no Prometheus: fixed uid, schema, variables, and a
-    description, a unit and the datasource variable on every panel."""
-    problems = []
-    if not dashboard.get("uid"):
-        problems.append("no fixed uid")
+    """The dashboard's contract that needs no Prometheus: Grafana's dashboard-linter rules
+    (dashboard_lint.py), and ours on top: schemaVersion 39+, a $route variable, thresholds."""
+    problems = [str(problem) for problem in dashboard_lint.lint(dashboard)]
     if dashboard.get("schemaVersion", 0) < 39:
         problems.append(f"schemaVersion {dashboard.get('schemaVersion')} < 39")
-    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
-    for name in ("datasource", "job", "instance", "route"):
-        if name not in variables:
-            problems.append(f"no ${name} variable")
-    if variables.get("datasource", {}).get("type") != "datasource":
-        problems.append("$datasource is not a datasource variable")
+    if "route" not in {v["name"] for v in dashboard["templating"]["list"]}:
+        problems.append("no $route variable")
     for panel in all_panels(dashboard["panels"]):
-        if panel["type"] == "row":
-            continue
-        title = panel.get("title", f"panel {panel.get('id')}")
-        if not panel.get("description"):
-            problems.append(f"{title}: no description")
-        if not panel.get("fieldConfig", {}).get("defaults", {}).get("unit"):
-            problems.append(f"{title}: no unit")
-        if not panel.get("fieldConfig", {}).get("defaults", {}).get("thresholds"):
-            problems.append(f"{title}: no thresholds")
-        for where in [panel] + panel.get("targets", []):
-            if where.get("datasource", {}).get("uid") != "${datasource}":
-                problems.append(f"{title}: datasource is not ${{datasource}}")
-        if not panel.get("targets"):
-            problems.append(f"{title}: no query")
+        defaults = panel.get("fieldConfig", {}).get("defaults", {})
+        if panel["type"] != "row" and not defaults.get("thresholds"):
+            problems.append(f"{dashboard_lint.panel_name(panel)}: no thresholds")
     for problem in problems:
-        print(f"FAIL dashboard: {problem}")
+        print(f"FAIL dashboard lint: {problem}")
     if not problems:
         print(f"ok   dashboard {dashboard['uid']!r}: schemaVersion {dashboard['schemaVersion']}, "
-              f"variables, and description/unit/thresholds/datasource on every panel")
+              f"dashboard-linter rules ({', '.join(LINT_RULES)}), thresholds on every panel")
     return not problems
+
+
+# Each breakage must make exactly its rule fire: proof that a rule can fail, not only pass.
+LINT_BREAKAGES = [
+    ("uid-title-rule", lambda d: d.pop("uid")),
+    ("uneditable-dashboard-rule", lambda d: d.update(editable=True)),
+    ("template-datasource-rule", lambda d: d["templating"]["list"][0].update(name="ds")),
+    ("template-job-rule", lambda d: _variable(d, "job").update(multi=False)),
+    ("template-instance-rule", lambda d: _variable(d, "instance").pop("allValue")),
+    ("template-label-promql-rule", lambda d: _variable(d, "job")["query"].update(query="up")),
+    ("template-on-time-change-reload-rule", lambda d: _variable(d, "instance").update(refresh=1)),
+    ("panel-datasource-rule", lambda d: _first_panel(d)["targets"][0].update(
+        datasource={"type": "prometheus", "uid": "prometheus"})),
+    ("panel-title-description-rule", lambda d: _first_panel(d).pop("description")),
+    ("panel-units-rule", lambda d: _first_panel(d)["fieldConfig"]["defaults"].update(
+        unit="suffix: conn")),
+    ("target-job-rule", lambda d: _first_panel(d)["targets"][0].update(
+        expr='smartproxy_up{job="smartproxy", instance=~"$instance"}')),
+    ("target-instance-rule", lambda d: _first_panel(d)["targets"][0].update(
+        expr='smartproxy_up{job=~"$job"}')),
+    ("target-rate-interval-rule", lambda d: _first_panel(d)["targets"][0].update(
+        expr='rate(smartproxy_up{job=~"$job", instance=~"$instance"}[5m])')),
+]
+LINT_RULES = [rule for rule, _ in LINT_BREAKAGES]
+
+
+def _variable(dashboard, name):
+    return next(v for v in dashboard["templating"]["list"] if v["name"] == name)
+
+
+def _first_panel(dashboard):
+    return next(p for p in all_panels(dashboard["panels"]) if p["type"] != "row")
+
+
+def check_lint_catches_breakage(dashboard):
+    """Breaks a copy of the dashboard once per rule; the lint must report that rule, and no other
+    rule the intact dashboard passes."""
+    failures = 0
+    already = {problem.rule for problem in dashboard_lint.lint(dashboard)}
+    for rule, breakage in LINT_BREAKAGES:
+        broken = json.loads(json.dumps(dashboard))
+        breakage(broken)
+        fired = {problem.rule for problem in dashboard_lint.lint(broken)}
+        if rule not in fired or fired - already - {rule}:
+            failures += 1
+            print(f"FAIL lint self-test: breaking {rule} made {sorted(fired) or 'no rule'} fire")
+    if not failures:
+        print(f"ok   lint self-test: each of {len(LINT_BREAKAGES)} breakages fails its own rule")
+    return failures == 0
 
 
 def run(args, directory, processes):
     with open(args.dashboard, encoding="utf-8") as f:
         dashboard = json.load(f)
     static_ok = check_dashboard_static(dashboard)
+    static_ok = check_lint_catches_breakage(dashboard) and static_ok
 
     socket_path = os.path.join(directory, "s.sock")
     processes.start("proxy-sim", [args.proxy_sim, "--socket", socket_path, "--routes", "12",
@@ -331,8 +386,11 @@ scrape_configs:
     print(f"ok   Prometheus on :{prometheus_port} scraped the exporter on :{port} "
           f"{SCRAPES_BEFORE_QUERYING}+ times")
 
-    values = resolve_variables(dashboard, prometheus)
-    queries, panel_failures = check_panels(dashboard, prometheus, values)
+    queries = panel_failures = 0
+    for mode, values in resolve_variables(dashboard, prometheus).items():
+        count, failures = check_panels(dashboard, prometheus, values, mode)
+        queries += count
+        panel_failures += failures
     rules, rule_failures = check_rules(args.rules, prometheus)
     print(f"dashboard test: {queries} panel queries, {panel_failures} failed; "
           f"{rules} rules, {rule_failures} failed")
