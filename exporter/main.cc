@@ -26,7 +26,8 @@ constexpr int kExitFailure = 1;
 constexpr std::chrono::milliseconds kShutdownLimit{4500};
 
 exporter::collector::CollectorOptions CollectorOptionsOf(const exporter::config::Config& config) {
-  return exporter::collector::CollectorOptions{config.metrics, config.proxy.timeout};
+  return exporter::collector::CollectorOptions{config.metrics, config.proxy.timeout,
+                                               !config.web.disable_exporter_metrics};
 }
 
 exporter::collector::SnapshotFetcher FetcherOf(const exporter::config::Config& config) {
@@ -38,7 +39,7 @@ exporter::web::HttpServerOptions ServerOptionsOf(
     const exporter::config::Config& config,
     std::shared_ptr<const exporter::web::WebSecurity> security) {
   exporter::web::HttpServerOptions options;
-  options.listen_address = config.web.listen_address;
+  options.listen_addresses = config.web.listen_addresses;
   options.telemetry_path = config.web.telemetry_path;
   options.max_requests = config.web.max_requests;
   options.request_timeout = config.web.request_timeout;
@@ -70,7 +71,7 @@ void Reload(const exporter::config::CommandLine& command_line, exporter::config:
   }
   exporter::log::ConfigureLogging(next.log.level, next.log.format);
   collector.Reconfigure(FetcherOf(next), CollectorOptionsOf(next));
-  if (next.web.listen_address != current.web.listen_address ||
+  if (next.web.listen_addresses != current.web.listen_addresses ||
       next.web.telemetry_path != current.web.telemetry_path ||
       next.web.max_requests != current.web.max_requests ||
       next.web.max_connections != current.web.max_connections ||
@@ -165,7 +166,12 @@ int main(int argc, char** argv) {
     if (!ports.empty()) ports += ',';
     ports += std::to_string(port);
   }
-  exporter::log::LogInfo("listening", {{"address", config.web.listen_address},
+  std::string addresses;
+  for (const std::string& address : config.web.listen_addresses) {
+    if (!addresses.empty()) addresses += ',';
+    addresses += address;
+  }
+  exporter::log::LogInfo("listening", {{"address", addresses},
                                        {"port", ports},
                                        {"telemetry_path", config.web.telemetry_path},
                                        {"proxy_socket", config.proxy.socket},

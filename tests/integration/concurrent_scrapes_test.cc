@@ -40,7 +40,7 @@ TEST_CASE("Four concurrent HTTP scrapes share one snapshot fetch from the proxy"
   exporter::collector::Collector collector(gated, options);
   collector_ptr = &collector;
   exporter::web::HttpServerOptions server_options;
-  server_options.listen_address = "127.0.0.1:0";
+  server_options.listen_addresses = {"127.0.0.1:0"};
   exporter::web::HttpServer server(server_options, collector);
   const std::string url =
       "http://127.0.0.1:" + std::to_string(server.ListeningPorts().at(0)) + "/metrics";
@@ -74,7 +74,7 @@ TEST_CASE("Scrapes beyond --web.max-requests get 503 at once instead of queueing
   options.timeout = 10s;
   exporter::collector::Collector collector(held, options);
   exporter::web::HttpServerOptions server_options;
-  server_options.listen_address = "127.0.0.1:0";
+  server_options.listen_addresses = {"127.0.0.1:0"};
   server_options.max_requests = 1;
   exporter::web::HttpServer server(server_options, collector);
   const std::string base = "http://127.0.0.1:" + std::to_string(server.ListeningPorts().at(0));

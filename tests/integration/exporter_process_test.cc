@@ -301,6 +301,65 @@ TEST_CASE("A port already in use exits 1 with a clear message") {
       log);
 }
 
+TEST_CASE("--web.listen-address given twice serves both, the same one twice exits 2") {
+  TempDir dir;
+  SUBCASE("127.0.0.1:0 (from ExporterProcess) and [::1]:0") {
+    ExporterProcess exporter(
+        dir, {"--proxy.socket", dir.File("none.sock"), "--web.listen-address=[::1]:0"});
+    std::smatch match;
+    const std::string log = exporter.process().Stderr();
+    REQUIRE_MESSAGE(std::regex_search(log, match, std::regex(R"(port=(\d+),(\d+))")), log);
+    CHECK(log.find("127.0.0.1:0,[::1]:0") != std::string::npos);
+    const int v4 = std::stoi(match[1].str());
+    const int v6 = std::stoi(match[2].str());
+    CHECK(v4 == exporter.port());
+    for (const std::string& url : {"http://127.0.0.1:" + std::to_string(v4) + "/metrics",
+                                   "http://[::1]:" + std::to_string(v6) + "/metrics"}) {
+      CAPTURE(url);
+      const HttpResponse response = HttpGet(url);
+      CHECK_MESSAGE(response.status == 200, response.error);
+      CHECK(response.body.find("smartproxy_up 0") != std::string::npos);
+    }
+  }
+  SUBCASE("the same address twice") {
+    // Refused while parsing the flags: nothing is bound, so the port needs not be free.
+    ChildProcess process(
+        {BuiltProgram("exporter/smartproxy_exporter"), "--web.listen-address=127.0.0.1:9",
+         "--web.listen-address", "localhost:9"},
+        dir.path());
+    CHECK(process.Wait(10s) == 2);
+    CHECK_MESSAGE(process.Stderr().find("--web.listen-address: address \"localhost:9\" given more "
+                                        "than once") != std::string::npos,
+                  process.Stderr());
+  }
+}
+
+TEST_CASE("--web.disable-exporter-metrics drops process_* and smartproxy_exporter_*, keeps up") {
+  TempDir dir;
+  ExporterProcess exporter(
+      dir, {"--proxy.socket", dir.File("none.sock"), "--web.disable-exporter-metrics"});
+  const auto samples = Scrape(exporter);
+  CHECK(SampleValue(samples, "smartproxy_up") == 0);
+  std::size_t build_info = 0;
+  for (const auto& sample : samples) {
+    const std::string& series = sample.first;
+    CAPTURE(series);
+    CHECK_FALSE(series.starts_with("process_"));
+    if (series.starts_with("smartproxy_exporter_build_info{")) {
+      ++build_info;
+    } else {
+      CHECK_FALSE(series.starts_with("smartproxy_exporter_"));
+    }
+  }
+  CHECK(build_info == 1);
+  SUBCASE("without the flag they are there") {
+    ExporterProcess plain(dir, {"--proxy.socket", dir.File("none.sock")});
+    const auto all = Scrape(plain);
+    CHECK(all.count("smartproxy_exporter_scrapes_total") == 1);
+    CHECK(all.count("process_open_fds") == 1);
+  }
+}
+
 TEST_CASE("SIGHUP reloads the config, and an invalid one is logged and the old kept" *
           doctest::test_suite("concurrency")) {
   TempDir dir;

@@ -404,6 +404,38 @@ TEST_CASE("A GET with a body or a chunked body gets 413 with Connection: close")
   CHECK(ScrapeWorks(exporter));
 }
 
+TEST_CASE("A POST with a body gets 405 with Allow, not 413, and the body is not read") {
+  TempDir dir;
+  ExporterProcess exporter(dir, {"--proxy.socket", dir.File("none.sock")});
+  SUBCASE("Content-Length") {
+    // A second request hidden in the body would be answered if the body were read as the
+    // next request; the connection closes instead.
+    const std::string body = "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n";
+    for (const std::string method : {"POST", "PUT", "PATCH"}) {
+      CAPTURE(method);
+      const RawResponse response =
+          Exchange(exporter.port(), method + " /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                                        std::to_string(body.size()) + "\r\n\r\n" + body);
+      CHECK(response.status == 405);
+      CHECK(response.Header("allow") == "GET, HEAD");
+      CHECK(response.Header("connection") == "close");
+      CHECK(response.closed_by_server);
+      CHECK(response.bytes.find("404 Not Found") == std::string::npos);
+    }
+  }
+  SUBCASE("Transfer-Encoding: chunked") {
+    const RawResponse response =
+        Exchange(exporter.port(),
+                 "POST /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "5\r\nhello\r\n0\r\n\r\n");
+    CHECK(response.status == 405);
+    CHECK(response.Header("allow") == "GET, HEAD");
+    CHECK(response.closed_by_server);
+  }
+  CHECK(exporter.process().Running());
+  CHECK(ScrapeWorks(exporter));
+}
+
 TEST_CASE("Every method but GET and HEAD is refused and the exporter keeps serving") {
   TempDir dir;
   ExporterProcess exporter(dir, {"--proxy.socket", dir.File("none.sock")});

@@ -177,6 +177,29 @@ TEST_CASE(
   CHECK(HttpFetch(request).status == 200);
 }
 
+TEST_CASE("The web config's rate_limit answers 429 beyond its burst, and a reload lifts it") {
+  TempDir dir;
+  // One token an hour: after the burst nothing refills while the test runs.
+  WriteFile(dir.File("web.yml"), "rate_limit:\n  interval: 1h\n  burst: 2\n");
+  ExporterProcess exporter(
+      dir, {"--proxy.socket", dir.File("none.sock"), "--web.config.file", dir.File("web.yml")});
+  CHECK(HttpGet(exporter.Url("/metrics")).status == 200);
+  CHECK(HttpGet(exporter.Url("/-/healthy")).status == 200);  // every request takes a token
+  const HttpResponse refused = HttpGet(exporter.Url("/metrics"));
+  CHECK(refused.status == 429);
+  CHECK(refused.body == "Too Many Requests\n");
+  CHECK(HttpGet(exporter.Url("/")).status == 429);
+
+  WriteFile(dir.File("web.yml"), "rate_limit:\n  interval: 0s\n  burst: 0\n");
+  exporter.process().Signal(SIGHUP);
+  REQUIRE(PollUntil(
+      [&] {
+        return exporter.process().Stderr().find("configuration reloaded") != std::string::npos;
+      },
+      10s));
+  for (int i = 0; i < 5; ++i) CHECK(HttpGet(exporter.Url("/metrics")).status == 200);
+}
+
 TEST_CASE("RequireAndVerifyClientCert: only a certificate from the configured CA gets in" *
           doctest::test_suite("concurrency")) {
   TempDir dir;

@@ -174,15 +174,16 @@ void Collector::RecordOutcome(const FetchRecord& record) const {
   }
 }
 
-void Collector::WriteOwnMetrics(const conversion::MetricsOptions& metrics,
-                                const FetchRecord& record,
+void Collector::WriteOwnMetrics(const CollectorOptions& options, const FetchRecord& record,
                                 const conversion::AggregationCounts& folded,
                                 conversion::SampleSink* sink) const {
+  const conversion::MetricsOptions& metrics = options.metrics;
   sink->Family({Name(metrics, "exporter_build_info"),
                 "A metric with a constant '1' value labeled by version and revision of "
                 "smartproxy_exporter.",
                 MetricType::kInfo});
   sink->Sample(1, {{"revision", BuildRevision()}, {"version", BuildVersion()}});
+  if (!options.exporter_metrics) return;
   sink->Single({Name(metrics, "exporter_scrapes_total"), "Scrapes of the metrics endpoint served.",
                 MetricType::kCounter},
                static_cast<double>(scrapes_total_.load()));
@@ -255,7 +256,7 @@ ScrapeText Collector::Scrape(std::chrono::milliseconds deadline) const {
   }
   TextBuffer tail(kOwnMetricsBytes);
   conversion::TextWriter writer(&tail);
-  WriteOwnMetrics(metrics, *record, folded, &writer);
+  WriteOwnMetrics(*options, *record, folded, &writer);
   text.tail = tail.view();
   return text;
 }

@@ -19,6 +19,8 @@ struct Flag {
   std::string help;
   // Stores the value; throws a bare ConfigError (the problem only) when the value is bad.
   std::function<void(CommandLine&, std::string_view)> set;
+  // May be given more than once (kingpin's repeatable flags); the others may not.
+  bool repeatable = false;
 };
 
 const std::vector<Flag>& Flags() {
@@ -48,12 +50,15 @@ const std::vector<Flag>& Flags() {
          [](CommandLine& command_line, std::string_view value) {
            command_line.proxy_timeout = ParseTimeoutValue(value);
          }},
-        {"web.listen-address", quoted(defaults.web.listen_address),
-         "Address on which to expose metrics and the web interface ([host]:port).",
+        {"web.listen-address", quoted(defaults.web.listen_addresses.front()),
+         "Address on which to expose metrics and the web interface ([host]:port). Repeatable: "
+         "given more than once, every address is served.",
          [](CommandLine& command_line, std::string_view value) {
            CheckListenAddress(value);
-           command_line.web_listen_address = std::string(value);
-         }},
+           command_line.web_listen_addresses.emplace_back(value);
+           CheckDistinctListenAddresses(command_line.web_listen_addresses);
+         },
+         true},
         {"web.telemetry-path", quoted(defaults.web.telemetry_path),
          "Path under which to expose metrics.",
          [](CommandLine& command_line, std::string_view value) {
@@ -85,6 +90,13 @@ const std::vector<Flag>& Flags() {
          "(for Kubernetes probes).",
          [](CommandLine& command_line, std::string_view) {
            command_line.web_health_endpoints_without_auth = true;
+         }},
+        {"web.disable-exporter-metrics", "",
+         "Exclude the exporter's own metrics (process_* and smartproxy_exporter_*, all but "
+         "smartproxy_exporter_build_info) from the telemetry path; smartproxy_up and the "
+         "proxy's series stay.",
+         [](CommandLine& command_line, std::string_view) {
+           command_line.web_disable_exporter_metrics = true;
          }},
         {"log.level", std::string(LogLevelName(defaults.log.level)),
          "Only log messages with the given severity or above. One of: [debug, info, warn, error]",
@@ -168,7 +180,9 @@ CommandLine ParseCommandLine(int argc, const char* const* argv) {
       value = argv[++index];
     }
     for (const std::string_view earlier : seen) {
-      if (earlier == flag->name) throw ConfigError(flag_text + ": given more than once");
+      if (earlier == flag->name && !flag->repeatable) {
+        throw ConfigError(flag_text + ": given more than once");
+      }
     }
     seen.push_back(flag->name);
     try {

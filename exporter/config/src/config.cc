@@ -15,6 +15,8 @@
 #include <limits>
 #include <memory>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "exporter/conversion/metric_names.h"
 #include "exporter/log/log.h"
@@ -90,7 +92,7 @@ void ReadWeb(const YamlReader& reader, const Entry& section, WebConfig& web) {
       {
           {"listen_address",
            [&](const Entry& e) {
-             web.listen_address = reader.CheckedString(e, CheckListenAddress);
+             web.listen_addresses = {reader.CheckedString(e, CheckListenAddress)};
            }},
           {"telemetry_path",
            [&](const Entry& e) {
@@ -411,6 +413,26 @@ void CheckListenAddress(std::string_view address) {
   }
 }
 
+void CheckDistinctListenAddresses(const std::vector<std::string>& addresses) {
+  // Two equal addresses would make civetweb's second bind fail with a bare "address in use";
+  // said here instead, as a config error. Port 0 binds a fresh port each time.
+  std::vector<std::pair<std::string, std::uint16_t>> seen;
+  for (const std::string& address : addresses) {
+    const std::optional<ListenAddress> parsed = ParseListenAddress(address);
+    if (!parsed || parsed->port == 0) continue;
+    std::string host = parsed->host;
+    std::transform(host.begin(), host.end(), host.begin(), [](char c) {
+      return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    });
+    if (host == "localhost") host = "127.0.0.1";
+    const std::pair<std::string, std::uint16_t> key{host, parsed->port};
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+      Problem("address " + QuoteForMessage(address) + " given more than once");
+    }
+    seen.push_back(key);
+  }
+}
+
 void CheckTelemetryPath(std::string_view path) {
   if (!path.starts_with('/')) Problem("must start with '/', got " + QuoteForMessage(path));
   for (const std::string_view reserved : {"/", "/-/healthy", "/-/ready"}) {
@@ -454,8 +476,8 @@ Config LoadConfigFile(const std::string& path) {
 void ApplyCommandLine(const CommandLine& command_line, Config& config) {
   if (command_line.proxy_socket) config.proxy.socket = *command_line.proxy_socket;
   if (command_line.proxy_timeout) config.proxy.timeout = *command_line.proxy_timeout;
-  if (command_line.web_listen_address) {
-    config.web.listen_address = *command_line.web_listen_address;
+  if (!command_line.web_listen_addresses.empty()) {
+    config.web.listen_addresses = command_line.web_listen_addresses;
   }
   if (command_line.web_telemetry_path) {
     config.web.telemetry_path = *command_line.web_telemetry_path;
@@ -468,6 +490,7 @@ void ApplyCommandLine(const CommandLine& command_line, Config& config) {
   if (command_line.web_health_endpoints_without_auth) {
     config.web.health_endpoints_without_auth = true;
   }
+  if (command_line.web_disable_exporter_metrics) config.web.disable_exporter_metrics = true;
   if (command_line.log_level) config.log.level = *command_line.log_level;
   if (command_line.log_format) config.log.format = *command_line.log_format;
 }
@@ -478,7 +501,11 @@ void ValidateConfig(const Config& config) {
   ValidateAt("proxy.max_body_size", [&] {
     if (config.proxy.max_body_bytes == 0) Problem("must be greater than 0, got 0");
   });
-  ValidateAt("web.listen_address", [&] { CheckListenAddress(config.web.listen_address); });
+  ValidateAt("web.listen_address", [&] {
+    if (config.web.listen_addresses.empty()) Problem("must name at least one address");
+    for (const std::string& address : config.web.listen_addresses) CheckListenAddress(address);
+    CheckDistinctListenAddresses(config.web.listen_addresses);
+  });
   ValidateAt("web.telemetry_path", [&] { CheckTelemetryPath(config.web.telemetry_path); });
   ValidateAt("web.max_requests",
              [&] { CheckRange(config.web.max_requests, 1, kMaxRequestsLimit); });

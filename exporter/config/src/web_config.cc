@@ -82,6 +82,9 @@ std::string ResolveAgainst(const std::string& source, const std::string& path) {
   return source.substr(0, slash + 1) + path;
 }
 
+// A bucket larger than this is no limit in practice; bounded so the count stays exact.
+constexpr unsigned kMaxBurst = 1000000;
+
 class WebConfigReader {
  public:
   explicit WebConfigReader(std::string source) : reader_(source), source_(std::move(source)) {}
@@ -93,7 +96,7 @@ class WebConfigReader {
       if (!root.IsMap()) {
         reader_.Fail(root.Mark().line, "",
                      "the top level must be a map with tls_server_config, http_server_config, "
-                     "basic_auth_users; got " +
+                     "basic_auth_users, rate_limit; got " +
                          Describe(root));
       }
       reader_.ReadMap(root, root.Mark().line, "",
@@ -101,6 +104,7 @@ class WebConfigReader {
                           {"tls_server_config", [&](const Entry& e) { ReadTls(e, web); }},
                           {"http_server_config", [&](const Entry& e) { ReadHttp(e, web); }},
                           {"basic_auth_users", [&](const Entry& e) { ReadUsers(e, web); }},
+                          {"rate_limit", [&](const Entry& e) { ReadRateLimit(e, web); }},
                       });
     });
     return web;
@@ -227,6 +231,25 @@ class WebConfigReader {
                    " is below min_version " + std::string(TlsVersionName(tls.min_version)));
     }
     web.tls = std::move(tls);
+  }
+
+  void ReadRateLimit(const Entry& section, WebConfigFile& web) {
+    reader_.ReadSection(
+        section,
+        {
+            {"interval",
+             [&](const Entry& e) {
+               const std::string& text = reader_.Scalar(e, "a duration");
+               const std::optional<std::chrono::milliseconds> interval = ParseDuration(text);
+               if (!interval) {
+                 Fail(e,
+                      "expected a duration such as 100ms, 1s or 1m, got " + QuoteForMessage(text));
+               }
+               web.rate_limit.interval = *interval;
+             }},
+            {"burst",
+             [&](const Entry& e) { web.rate_limit.burst = reader_.Unsigned(e, 0, kMaxBurst); }},
+        });
   }
 
   void ReadHttp(const Entry& section, WebConfigFile& web) {

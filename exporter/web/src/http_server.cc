@@ -61,6 +61,27 @@ std::string CivetListeningPorts(const std::string& listen_address) {
   return parsed->host + ":" + port;
 }
 
+// civetweb's listening_ports for every address: its comma-separated list, each entry with
+// civetweb's "s" suffix when TLS is on.
+std::string CivetListeningPorts(const std::vector<std::string>& listen_addresses, bool tls) {
+  if (listen_addresses.empty()) throw ListenError("no listen address");
+  std::string ports;
+  for (const std::string& address : listen_addresses) {
+    if (!ports.empty()) ports += ',';
+    ports += CivetListeningPorts(address) + (tls ? "s" : "");
+  }
+  return ports;
+}
+
+std::string JoinedAddresses(const std::vector<std::string>& listen_addresses) {
+  std::string joined;
+  for (const std::string& address : listen_addresses) {
+    if (!joined.empty()) joined += ", ";
+    joined += address;
+  }
+  return joined;
+}
+
 using Headers = std::vector<std::pair<std::string_view, std::string_view>>;
 
 // Body parts below this size are copied into one buffer with the status line and headers and
@@ -429,9 +450,26 @@ struct HttpServer::State {
       mg_send_http_error(conn, 431, "%s", "Too many request headers\n");
       return;
     }
+    const bool has_body =
+        request->content_length > 0 || mg_get_header(conn, "Transfer-Encoding") != nullptr;
+    // The method is checked before the body, so `POST /metrics` with a body gets 405 (RFC 9110
+    // 15.5.6, with Allow), not 413; the body stays unread and the connection closes, since
+    // civetweb would otherwise read the whole body to find the next request.
+    if (method != "GET" && !head && has_body) {
+      mg_disable_connection_keep_alive(conn);
+      headers.emplace_back("Allow", "GET, HEAD");
+      headers.emplace_back("Connection", "close");
+      SendText(conn, 405, "Method Not Allowed\n", false, headers);
+      return;
+    }
     // No endpoint takes a body: refuse it unread, and close.
-    if (request->content_length > 0 || mg_get_header(conn, "Transfer-Encoding") != nullptr) {
+    if (has_body) {
       mg_send_http_error(conn, 413, "%s", "Request bodies are not accepted\n");
+      return;
+    }
+    // exporter-toolkit limits every request, before authentication, health endpoints included.
+    if (current->rate_limiter != nullptr && !current->rate_limiter->Allow()) {
+      SendText(conn, 429, "Too Many Requests\n", head, headers);
       return;
     }
     if (current->RequiresAuth() && !(health && options.health_endpoints_without_auth) &&
@@ -550,7 +588,7 @@ HttpServer::HttpServer(HttpServerOptions options, const Collector& collector)
   const HttpServerOptions& o = state_->options;
   const unsigned threads = o.worker_threads != 0 ? o.worker_threads : o.max_requests + 24;
   const bool tls = state_->security->tls != nullptr;
-  const std::string ports = CivetListeningPorts(o.listen_address) + (tls ? "s" : "");
+  const std::string ports = CivetListeningPorts(o.listen_addresses, tls);
   const std::string num_threads = std::to_string(threads);
   const std::string request_timeout = std::to_string(o.request_timeout.count());
   const char* config[] = {
@@ -590,7 +628,7 @@ HttpServer::HttpServer(HttpServerOptions options, const Collector& collector)
       std::lock_guard lock(state_->start_error_mutex);
       reason = state_->start_error;
     }
-    throw ListenError("cannot listen on " + o.listen_address + ": " +
+    throw ListenError("cannot listen on " + JoinedAddresses(o.listen_addresses) + ": " +
                       (reason.empty() ? "civetweb failed to start" : reason));
   }
 }
@@ -619,8 +657,10 @@ HttpServer::~HttpServer() { Shutdown(std::chrono::milliseconds(0)); }
 
 std::vector<int> HttpServer::ListeningPorts() const {
   if (state_->context == nullptr) return {};
-  mg_server_port ports[8] = {};
-  const int count = mg_get_server_ports(state_->context, 8, ports);
+  // Each address is one or two listeners (IPv4 and IPv6 for ":port").
+  constexpr int kMaxPorts = 64;
+  mg_server_port ports[kMaxPorts] = {};
+  const int count = mg_get_server_ports(state_->context, kMaxPorts, ports);
   std::vector<int> result;
   for (int i = 0; i < count; ++i) result.push_back(ports[i].port);
   return result;

@@ -10,6 +10,9 @@ std::shared_ptr<const WebSecurity> BuildWebSecurity(const config::WebConfigFile&
     security->auth = std::make_shared<BasicAuthenticator>(web_config.basic_auth_users);
   }
   security->headers = web_config.headers;
+  if (web_config.rate_limit.Enabled()) {
+    security->rate_limiter = std::make_shared<RateLimiter>(web_config.rate_limit);
+  }
   return security;
 }
 

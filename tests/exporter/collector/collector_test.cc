@@ -144,6 +144,47 @@ TEST_CASE("Collector exports a fetched snapshot and forgets it by the next scrap
   CHECK(test_support::SampleValue(second, "smartproxy_exporter_scrapes_total") == 2);
 }
 
+TEST_CASE("Without exporter metrics only process_* and smartproxy_exporter_* go, never up") {
+  CollectorOptions options;
+  options.exporter_metrics = false;
+  std::atomic<int> calls{0};
+  Collector collector(
+      [&](const FetchRequest&) -> FetchOutcome {
+        if (++calls == 1) return SmallSnapshot(5);
+        return FetchError{FetchErrorKind::kConnect, "no socket"};
+      },
+      options);
+  for (const bool proxy_up : {true, false}) {
+    CAPTURE(proxy_up);
+    const auto samples = Samples(collector);
+    CHECK(test_support::SampleValue(samples, "smartproxy_up") == (proxy_up ? 1 : 0));
+    CHECK(samples.count("smartproxy_connections_active") == (proxy_up ? 1 : 0));
+    std::size_t build_info = 0;
+    for (const auto& sample : samples) {
+      const std::string& series = sample.first;
+      CAPTURE(series);
+      CHECK_FALSE(series.starts_with("process_"));
+      if (series.starts_with("smartproxy_exporter_build_info{")) {
+        ++build_info;
+      } else {
+        CHECK_FALSE(series.starts_with("smartproxy_exporter_"));
+      }
+    }
+    CHECK(build_info == 1);
+  }
+  SUBCASE("a reload that turns them back on brings them back") {
+    CollectorOptions on;
+    collector.Reconfigure(
+        [](const FetchRequest&) -> FetchOutcome {
+          return FetchError{FetchErrorKind::kConnect, "no socket"};
+        },
+        on);
+    const auto samples = Samples(collector);
+    CHECK(samples.count("smartproxy_exporter_scrapes_total") == 1);
+    CHECK(test_support::SampleValue(samples, "process_open_fds") > 0);
+  }
+}
+
 TEST_CASE("Collector pushes ips.top down to the proxy, except when anonymising") {
   std::optional<unsigned> asked;
   const auto fetcher = [&](const FetchRequest& request) -> FetchOutcome {

@@ -35,7 +35,8 @@ TEST_CASE("No flags: nothing set, the defaults apply") {
   CHECK_FALSE(command_line.show_help);
   CHECK_FALSE(command_line.proxy_socket);
   CHECK_FALSE(command_line.proxy_timeout);
-  CHECK_FALSE(command_line.web_listen_address);
+  CHECK(command_line.web_listen_addresses.empty());
+  CHECK_FALSE(command_line.web_disable_exporter_metrics);
   CHECK_FALSE(command_line.web_telemetry_path);
   CHECK_FALSE(command_line.web_max_requests);
   CHECK_FALSE(command_line.log_level);
@@ -52,7 +53,7 @@ TEST_CASE("Every flag is parsed in both --flag=value and --flag value syntax") {
     CHECK(command_line.config_file == "/etc/sp.yml");
     CHECK(command_line.proxy_socket == "/tmp/p.sock");
     CHECK(command_line.proxy_timeout == 90s);
-    CHECK(command_line.web_listen_address == "[::1]:9000");
+    CHECK(command_line.web_listen_addresses == std::vector<std::string>{"[::1]:9000"});
     CHECK(command_line.web_telemetry_path == "/x");
     CHECK(command_line.web_max_requests == 5u);
     CHECK(command_line.log_level == exporter::log::LogLevel::kDebug);
@@ -66,7 +67,7 @@ TEST_CASE("Every flag is parsed in both --flag=value and --flag value syntax") {
     CHECK(command_line.config_file == "/etc/sp.yml");
     CHECK(command_line.proxy_socket == "/tmp/p.sock");
     CHECK(command_line.proxy_timeout == 500ms);
-    CHECK(command_line.web_listen_address == ":0");
+    CHECK(command_line.web_listen_addresses == std::vector<std::string>{":0"});
     CHECK(command_line.web_telemetry_path == "/x");
     CHECK(command_line.web_max_requests == 1000u);
     CHECK(command_line.log_level == exporter::log::LogLevel::kWarn);
@@ -75,6 +76,42 @@ TEST_CASE("Every flag is parsed in both --flag=value and --flag value syntax") {
   SUBCASE("a value containing '='") {
     CHECK(Parse({"--proxy.socket=/tmp/a=b"}).proxy_socket == "/tmp/a=b");
   }
+}
+
+TEST_CASE("--web.listen-address is repeatable: every address is kept, in order") {
+  const CommandLine command_line =
+      Parse({"--web.listen-address=127.0.0.1:9000", "--web.listen-address", "[::1]:9001"});
+  CHECK(command_line.web_listen_addresses ==
+        std::vector<std::string>{"127.0.0.1:9000", "[::1]:9001"});
+  Config config;
+  ApplyCommandLine(command_line, config);
+  CHECK(config.web.listen_addresses == std::vector<std::string>{"127.0.0.1:9000", "[::1]:9001"});
+  SUBCASE("port 0 may repeat: each binds a fresh port") {
+    CHECK(Parse({"--web.listen-address=127.0.0.1:0", "--web.listen-address=127.0.0.1:0"})
+              .web_listen_addresses.size() == 2);
+  }
+  SUBCASE("the same address twice is an error naming it") {
+    CHECK(ErrorOf({"--web.listen-address=127.0.0.1:9000", "--web.listen-address=127.0.0.1:9000"}) ==
+          "--web.listen-address: address \"127.0.0.1:9000\" given more than once");
+    CHECK(ErrorOf({"--web.listen-address=127.0.0.1:9000", "--web.listen-address=localhost:9000"}) ==
+          "--web.listen-address: address \"localhost:9000\" given more than once");
+  }
+  SUBCASE("each value is checked") {
+    CHECK(ErrorOf({"--web.listen-address=:1", "--web.listen-address=nope"})
+              .starts_with("--web.listen-address: expected [host]:port"));
+  }
+}
+
+TEST_CASE("--web.disable-exporter-metrics is a switch that reaches the config") {
+  const CommandLine command_line = Parse({"--web.disable-exporter-metrics"});
+  CHECK(command_line.web_disable_exporter_metrics);
+  Config config;
+  CHECK_FALSE(config.web.disable_exporter_metrics);
+  ApplyCommandLine(command_line, config);
+  CHECK(config.web.disable_exporter_metrics);
+  CHECK(ErrorOf({"--web.disable-exporter-metrics=yes"}) ==
+        "--web.disable-exporter-metrics: takes no value");
+  CHECK(CommandLineHelp().find("--web.disable-exporter-metrics") != std::string::npos);
 }
 
 TEST_CASE("Switches set their mode") {

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <vector>
 
 using namespace std::chrono_literals;
 
@@ -27,7 +28,7 @@ void CheckDefaults(const Config& config) {
   CHECK(config.proxy.socket == "/run/smartproxy/metrics.sock");
   CHECK(config.proxy.timeout == 2s);
   CHECK(config.proxy.max_body_bytes == 64u * 1024 * 1024);
-  CHECK(config.web.listen_address == ":10190");
+  CHECK(config.web.listen_addresses == std::vector<std::string>{":10190"});
   CHECK(config.web.telemetry_path == "/metrics");
   CHECK(config.web.max_requests == 40);
   CHECK(config.web.request_timeout == 5s);
@@ -108,7 +109,7 @@ log:
   CHECK(config.proxy.socket == "/tmp/proxy.sock");
   CHECK(config.proxy.timeout == 90s);
   CHECK(config.proxy.max_body_bytes == 8u * 1024 * 1024);
-  CHECK(config.web.listen_address == "127.0.0.1:9999");
+  CHECK(config.web.listen_addresses == std::vector<std::string>{"127.0.0.1:9999"});
   CHECK(config.web.telemetry_path == "/prom/metrics");
   CHECK(config.web.max_requests == 7);
   CHECK(config.web.request_timeout == 500ms);
@@ -538,7 +539,7 @@ TEST_CASE("ResolveConfig applies defaults, then the file, then the flags") {
     CHECK(config.proxy.timeout == 5s);
     CHECK(config.web.max_requests == 9);
     CHECK(config.log.level == exporter::log::LogLevel::kDebug);
-    CHECK(config.web.listen_address == ":10190");
+    CHECK(config.web.listen_addresses == std::vector<std::string>{":10190"});
   }
   SUBCASE("flags override the file") {
     const std::string config_flag = "--config.file=" + file.path();
@@ -558,7 +559,7 @@ TEST_CASE("ResolveConfig applies defaults, then the file, then the flags") {
     CHECK(config.web.max_requests == 3);
     CHECK(config.log.level == exporter::log::LogLevel::kError);
     CHECK(config.log.format == exporter::log::LogFormat::kJson);
-    CHECK(config.web.listen_address == "127.0.0.1:0");
+    CHECK(config.web.listen_addresses == std::vector<std::string>{"127.0.0.1:0"});
     CHECK(config.web.telemetry_path == "/m");
   }
   SUBCASE("the result is validated") {
@@ -575,6 +576,21 @@ TEST_CASE("The example config in deploy/ parses and equals the defaults") {
   const Config config = LoadConfigFile(SOURCE_DIR "/deploy/config/smartproxy_exporter.yml");
   CheckDefaults(config);
   ValidateConfig(config);
+}
+
+TEST_CASE("ValidateConfig refuses no listen address and the same address twice") {
+  Config config;
+  config.web.listen_addresses = {};
+  CHECK_THROWS_WITH_AS(ValidateConfig(config),
+                       "invalid configuration: web.listen_address: must name at least one address",
+                       ConfigError);
+  config.web.listen_addresses = {"127.0.0.1:9000", "[::1]:9000", "127.0.0.1:9000"};
+  CHECK_THROWS_WITH_AS(
+      ValidateConfig(config),
+      "invalid configuration: web.listen_address: address \"127.0.0.1:9000\" given more than once",
+      ConfigError);
+  config.web.listen_addresses = {"127.0.0.1:9000", "[::1]:9000", ":0", ":0"};
+  CHECK_NOTHROW(ValidateConfig(config));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -166,7 +167,7 @@ TEST_CASE("Unknown keys in the web config are rejected with line and the known k
   SUBCASE("top level") {
     CHECK(ErrorOf("tls_server_config: {}\nhttp_config: {}\n") ==
           "web.yml:2: http_config: unknown key (known keys: tls_server_config, "
-          "http_server_config, basic_auth_users)");
+          "http_server_config, basic_auth_users, rate_limit)");
   }
   SUBCASE("tls_server_config") {
     CHECK(ErrorOf(Tls("  keyfile: b\n")) ==
@@ -180,7 +181,7 @@ TEST_CASE("Unknown keys in the web config are rejected with line and the known k
   SUBCASE("a key with a control character cannot break the message") {
     CHECK(ErrorOf("\"tls\\r\\n\": 1\n") ==
           "web.yml:1: \"tls\\x0d\\n\": unknown key (known keys: tls_server_config, "
-          "http_server_config, basic_auth_users)");
+          "http_server_config, basic_auth_users, rate_limit)");
   }
 }
 
@@ -252,7 +253,7 @@ TEST_CASE("Web config values of the wrong type are rejected") {
   SUBCASE("the top level is not a map") {
     CHECK(ErrorOf("- tls_server_config\n") ==
           "web.yml:1: the top level must be a map with tls_server_config, http_server_config, "
-          "basic_auth_users; got a list");
+          "basic_auth_users, rate_limit; got a list");
   }
 }
 
@@ -640,6 +641,35 @@ TEST_CASE("BcryptCost reads the cost of well-formed hashes only") {
         "$2y$10$" + rest.substr(1) + std::string(1, '\0'), "$2y$10$" + rest.substr(1) + "\xc3"}) {
     CAPTURE(bad);
     CHECK_FALSE(BcryptCost(bad).has_value());
+  }
+}
+
+TEST_CASE("rate_limit is parsed as exporter-toolkit's, and bad values are refused") {
+  SUBCASE("both keys") {
+    const WebConfigFile web =
+        ParseWebConfig("rate_limit:\n  interval: 100ms\n  burst: 20\n", "w.yml");
+    CHECK(web.rate_limit.interval == std::chrono::milliseconds(100));
+    CHECK(web.rate_limit.burst == 20);
+    CHECK(web.rate_limit.Enabled());
+  }
+  SUBCASE("absent, empty or interval 0: no limit; interval without burst: a limit of 0") {
+    CHECK_FALSE(ParseWebConfig("", "w.yml").rate_limit.Enabled());
+    CHECK_FALSE(ParseWebConfig("rate_limit: {}\n", "w.yml").rate_limit.Enabled());
+    // exporter-toolkit's rate.NewLimiter(rate.Every(1s), 0) admits nothing.
+    CHECK(ParseWebConfig("rate_limit: {interval: 1s}\n", "w.yml").rate_limit.Enabled());
+    CHECK_FALSE(ParseWebConfig("rate_limit: {burst: 5}\n", "w.yml").rate_limit.Enabled());
+    CHECK_FALSE(
+        ParseWebConfig("rate_limit: {burst: 5, interval: 0s}\n", "w.yml").rate_limit.Enabled());
+  }
+  SUBCASE("bad values name the line and key") {
+    CHECK(ErrorOf("rate_limit:\n  interval: fast\n") ==
+          "web.yml:2: rate_limit.interval: expected a duration such as 100ms, 1s or 1m, got "
+          "\"fast\"");
+    CHECK(ErrorOf("rate_limit:\n  burst: -1\n").starts_with("web.yml:2: rate_limit.burst: "));
+    CHECK(ErrorOf("rate_limit:\n  burst: 2000000\n").starts_with("web.yml:2: rate_limit.burst: "));
+    CHECK(ErrorOf("rate_limit:\n  bursts: 2\n")
+              .starts_with("web.yml:2: rate_limit.bursts: unknown key"));
+    CHECK(ErrorOf("rate_limit: [1]\n").starts_with("web.yml:1: rate_limit: "));
   }
 }
 

@@ -60,7 +60,7 @@ class TestServer {
  private:
   static exporter::web::HttpServerOptions Options() {
     exporter::web::HttpServerOptions options;
-    options.listen_address = "127.0.0.1:0";
+    options.listen_addresses = {"127.0.0.1:0"};
     return options;
   }
 

@@ -30,6 +30,10 @@ struct CollectorOptions {
   conversion::MetricsOptions metrics;
   // Upper bound of a fetch (proxy.timeout).
   std::chrono::milliseconds timeout = proxy_client::kDefaultFetchTimeout;
+  // --web.disable-exporter-metrics: drop the exporter's own process_* and smartproxy_exporter_*
+  // families, all but smartproxy_exporter_build_info (kept, as node_exporter keeps its
+  // build_info). `up` and the proxy's series are never dropped.
+  bool exporter_metrics = true;
 };
 
 // What the last finished fetch said, for the landing page and state-change logging.
@@ -105,7 +109,7 @@ class Collector {
   void RecordOutcome(const FetchRecord& record) const;
   std::shared_ptr<const FetchRecord> BeginScrape(
       std::chrono::milliseconds deadline, std::shared_ptr<const CollectorOptions>* options) const;
-  void WriteOwnMetrics(const conversion::MetricsOptions& metrics, const FetchRecord& record,
+  void WriteOwnMetrics(const CollectorOptions& options, const FetchRecord& record,
                        const conversion::AggregationCounts& folded,
                        conversion::SampleSink* sink) const;
 

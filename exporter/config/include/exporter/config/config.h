@@ -34,7 +34,9 @@ inline constexpr std::chrono::milliseconds kDefaultRequestTimeout{5000};
 inline constexpr unsigned kDefaultMaxConnections = 256;
 
 struct WebConfig {
-  std::string listen_address{kDefaultListenAddress};  // [host]:port, host may be [v6]
+  // [host]:port each, host may be [v6]; every one is served. The file gives one (a string);
+  // --web.listen-address, repeatable, replaces it with every address it was given.
+  std::vector<std::string> listen_addresses{std::string(kDefaultListenAddress)};
   std::string telemetry_path{kDefaultTelemetryPath};
   // Concurrent requests served; beyond it 503; 1..kMaxRequestsLimit.
   unsigned max_requests = kDefaultMaxRequests;
@@ -50,6 +52,9 @@ struct WebConfig {
   std::string config_file;
   // With basic auth on, let /-/healthy and /-/ready answer without credentials (kubelet probes).
   bool health_endpoints_without_auth = false;
+  // --web.disable-exporter-metrics (flag only, as in node_exporter): serve no process_* and no
+  // smartproxy_exporter_* family but smartproxy_exporter_build_info.
+  bool disable_exporter_metrics = false;
 };
 
 struct LogConfig {
@@ -79,12 +84,13 @@ struct CommandLine {
   // Flags that were given, applied over the file's values by ApplyCommandLine.
   std::optional<std::string> proxy_socket;
   std::optional<std::chrono::milliseconds> proxy_timeout;
-  std::optional<std::string> web_listen_address;
+  std::vector<std::string> web_listen_addresses;  // in the order given; empty: not given
   std::optional<std::string> web_telemetry_path;
   std::optional<unsigned> web_max_requests;
   std::optional<unsigned> web_max_connections;
   std::optional<std::string> web_config_file;
   bool web_health_endpoints_without_auth = false;
+  bool web_disable_exporter_metrics = false;
   std::optional<log::LogLevel> log_level;
   std::optional<log::LogFormat> log_format;
 };
@@ -134,7 +140,9 @@ void CheckRange(unsigned value, unsigned min, unsigned max);
 void CheckTimeout(std::chrono::milliseconds timeout);
 void CheckProxySocket(std::string_view path);       // non-empty, fits a Unix socket address
 void CheckListenAddress(std::string_view address);  // ParseListenAddress accepts it
-void CheckTelemetryPath(std::string_view path);     // "/x...", not "/", "/-/healthy", "/-/ready"
+// No address twice (after "localhost" → "127.0.0.1"; port 0 may repeat): each is bound once.
+void CheckDistinctListenAddresses(const std::vector<std::string>& addresses);
+void CheckTelemetryPath(std::string_view path);  // "/x...", not "/", "/-/healthy", "/-/ready"
 void CheckMetricNamespace(std::string_view metric_namespace);  // [a-zA-Z_][a-zA-Z0-9_]*
 // `text` in double quotes with quotes, backslashes and control characters escaped, so an error
 // message stays one line whatever the input was.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <utility>
@@ -19,6 +20,9 @@
 //       Strict-Transport-Security: max-age=31536000
 //   basic_auth_users:
 //     prometheus: $2y$10$...         # bcrypt
+//   rate_limit:                      # a token bucket over every request; beyond it 429
+//     interval: 100ms                # one token per interval; 0: no limit
+//     burst: 20                      # bucket size; 0: no limit
 //
 // Parsing checks the syntax and every value; loading the certificates is TlsContext's job.
 namespace exporter::config {
@@ -51,11 +55,23 @@ struct BasicAuthUser {
   std::string bcrypt_hash;  // "$2y$10$..." (also $2a$, $2b$)
 };
 
+// exporter-toolkit's rate_limit (golang.org/x/time/rate): `burst` requests at once, then one
+// more per `interval`. On whenever interval is not 0, as in exporter-toolkit (web/tls_config.go
+// builds rate.NewLimiter(rate.Every(interval), burst) then); with burst 0 such a limiter admits
+// nothing, so every request is refused, here as there.
+struct RateLimit {
+  std::chrono::milliseconds interval{0};  // >= 0
+  unsigned burst = 0;
+
+  bool Enabled() const { return interval.count() > 0; }
+};
+
 struct WebConfigFile {
   std::string source;                                        // the file's path, for messages
   std::optional<TlsServerConfig> tls;                        // nothing: plain HTTP
   std::vector<std::pair<std::string, std::string>> headers;  // added to every response
   std::vector<BasicAuthUser> basic_auth_users;               // empty: no authentication
+  RateLimit rate_limit;                                      // default: off
 };
 
 // Parses the YAML text of a web config. `source_name` is used in messages and its directory

@@ -18,8 +18,8 @@
 namespace exporter::web {
 
 struct HttpServerOptions {
-  // [host]:port; ":port" listens on every address.
-  std::string listen_address{config::kDefaultListenAddress};
+  // [host]:port each, all served; ":port" listens on every address. At least one.
+  std::vector<std::string> listen_addresses{std::string(config::kDefaultListenAddress)};
   std::string telemetry_path{config::kDefaultTelemetryPath};
   // Concurrent metrics requests; beyond it 503 at once; 0: no limit.
   unsigned max_requests = config::kDefaultMaxRequests;
@@ -64,7 +64,8 @@ class HttpServer {
   // changed) when it would turn TLS on or off: the listener's scheme is fixed at start.
   bool UpdateSecurity(std::shared_ptr<const WebSecurity> security);
 
-  // The TCP ports actually bound (useful with port 0).
+  // The TCP ports actually bound (useful with port 0), in the order of listen_addresses; an
+  // address on every interface may appear twice (IPv4 and IPv6).
   std::vector<int> ListeningPorts() const;
 
   // The scrape deadline for a request that carried `X-Prometheus-Scrape-Timeout-Seconds`
