@@ -322,14 +322,17 @@ TEST_CASE("--web.listen-address given twice serves both, the same one twice exit
     }
   }
   SUBCASE("the same address twice") {
-    // Refused while parsing the flags: nothing is bound, so the port needs not be free.
+    // The port is one a running exporter bound on port 0 and still holds: refused while the
+    // flags are parsed (2), never bound; were it not refused, binding would fail (1), not collide.
+    ExporterProcess holder(dir, {"--proxy.socket", dir.File("p.sock")});
+    const std::string port = std::to_string(holder.port());
     ChildProcess process(
-        {BuiltProgram("exporter/smartproxy_exporter"), "--web.listen-address=127.0.0.1:9",
-         "--web.listen-address", "localhost:9"},
+        {BuiltProgram("exporter/smartproxy_exporter"), "--web.listen-address=127.0.0.1:" + port,
+         "--web.listen-address", "localhost:" + port},
         dir.path());
     CHECK(process.Wait(10s) == 2);
-    CHECK_MESSAGE(process.Stderr().find("--web.listen-address: address \"localhost:9\" given more "
-                                        "than once") != std::string::npos,
+    CHECK_MESSAGE(process.Stderr().find("--web.listen-address: address \"localhost:" + port +
+                                        "\" given more than once") != std::string::npos,
                   process.Stderr());
   }
 }

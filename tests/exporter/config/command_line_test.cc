@@ -78,6 +78,8 @@ TEST_CASE("Every flag is parsed in both --flag=value and --flag value syntax") {
   }
 }
 
+// The addresses in these config tests are strings to parse and compare: nothing here listens
+// (the tests that listen, in tests/integration, bind port 0 or a port a running process holds).
 TEST_CASE("--web.listen-address is repeatable: every address is kept, in order") {
   const CommandLine command_line =
       Parse({"--web.listen-address=127.0.0.1:9000", "--web.listen-address", "[::1]:9001"});

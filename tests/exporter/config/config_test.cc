@@ -584,6 +584,7 @@ TEST_CASE("ValidateConfig refuses no listen address and the same address twice")
   CHECK_THROWS_WITH_AS(ValidateConfig(config),
                        "invalid configuration: web.listen_address: must name at least one address",
                        ConfigError);
+  // Strings to compare only: ValidateConfig binds nothing.
   config.web.listen_addresses = {"127.0.0.1:9000", "[::1]:9000", "127.0.0.1:9000"};
   CHECK_THROWS_WITH_AS(
       ValidateConfig(config),
