@@ -13,6 +13,10 @@ packages=(
   clang libclang-rt-14-dev      # libFuzzer and its sanitizer runtimes (scripts/fuzz.sh)
   clang-format clang-tidy       # version 14, pinned by scripts/lint.sh
   prometheus          # promtool and the real server: the tests' judge of our output
+  python3-prometheus-client   # a strict OpenMetrics parser, a second judge of /metrics
+  victoria-metrics    # vmagent (a second real scraper), the remote-write store and vmalert (fleet test)
+  jsonnet             # generates the monitoring mixin's rules and dashboard (deploy/mixin)
+  wrk                 # load through the Node proxy in the adapter's overhead benchmark
   nodejs              # runs the adapter's tests (Node 20 is usually already present)
 )
 
