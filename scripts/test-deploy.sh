@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Proves the dashboard, the rules and the Kubernetes manifests against real tools:
 #   1. promtool check config/rules and promtool test rules (deploy/prometheus/);
-#   2. the PrometheusRule in the kustomize base is what deploy/kubernetes/gen-prometheusrule.sh
-#      makes from deploy/prometheus/rules.yml;
+#   2. the monitoring mixin (deploy/mixin): deploy/prometheus/rules.yml, the PrometheusRule in the
+#      kustomize base and grafana/dashboards/smartproxy.json are what deploy/mixin/generate.sh
+#      makes (--check), every alert's runbook_url names a section of docs/runbook.md, and a copy
+#      with a hand-edited output fails the check; then the mixin generated with another selector
+#      (job="edge-proxy") passes promtool check/test rules (rules.test.yml with its job rewritten)
+#      and the dashboard test of step 5 with Prometheus scraping job "edge-proxy";
 #   3. `kubectl kustomize` renders deploy/kubernetes and deploy/kubernetes/podmonitor (Debian 12's
 #      kubectl from the package kubernetes-client, unpacked into a cache if not installed), and
 #      every rendered object validates against the Kubernetes and prometheus-operator schemas
@@ -18,7 +22,7 @@
 #      must parse and return series, every recorded series must exist;
 #   6. deploy/kubernetes/grafana renders the ConfigMap labelled grafana_dashboard: "1" that holds
 #      grafana/dashboards/smartproxy.json unchanged.
-# Needs a build in $BUILD_DIR (default build) with smartproxy_exporter and proxy-sim.
+# Needs a build in $BUILD_DIR (default build) with smartproxy_exporter and proxy-sim, and jsonnet.
 # Runs every step, prints "N passed, N failed" (and "N skipped" if any) and exits non-zero if any
 # step failed.
 set -uo pipefail
@@ -60,10 +64,70 @@ promtool_rules() {
     promtool test rules deploy/prometheus/rules.test.yml
 }
 
-prometheusrule_up_to_date() {
-  deploy/kubernetes/gen-prometheusrule.sh "$work/prometheusrule.yaml" &&
-    diff -u deploy/kubernetes/base/prometheusrule.yaml "$work/prometheusrule.yaml" &&
-    echo "deploy/kubernetes/base/prometheusrule.yaml matches deploy/prometheus/rules.yml"
+# The committed outputs of the mixin are what it generates; generate.sh --check prints the diff.
+# Each alert's runbook_url ends in #<alert name in lower case>, the GitHub anchor of its "## <alert>"
+# section in docs/runbook.md.
+mixin_outputs_up_to_date() {
+  deploy/mixin/generate.sh --check || return 1
+  local alerts anchors headings missing
+  alerts=$(sed -n 's/^ *- alert: "\(.*\)"$/\1/p' deploy/prometheus/rules.yml)
+  anchors=$(sed -n 's/^ *runbook_url: "https:[^"#]*#\(.*\)"$/\1/p' deploy/prometheus/rules.yml)
+  headings=$(sed -n 's/^## \(SmartProxy[A-Za-z]*\)$/\1/p' docs/runbook.md | tr '[:upper:]' '[:lower:]')
+  [[ -n $alerts && $(tr '[:upper:]' '[:lower:]' <<<"$alerts") == "$anchors" ]] ||
+    { echo "runbook_url anchors ($anchors) are not the alerts ($alerts) in lower case"; return 1; }
+  missing=$(comm -23 <(sort <<<"$anchors") <(sort <<<"$headings"))
+  [[ -z $missing ]] || { echo "no section in docs/runbook.md for: $missing"; return 1; }
+  echo "ok   $(wc -l <<<"$anchors") alerts, each runbook_url names its section of docs/runbook.md"
+}
+
+# The check can fail: on a copy of the outputs with one hand edit in each (another job in one
+# selector), --check must fail and name each file.
+mixin_check_catches_hand_edit() {
+  local copy="$work/mixin-copy" file
+  local files=(deploy/prometheus/rules.yml deploy/kubernetes/base/prometheusrule.yaml
+    grafana/dashboards/smartproxy.json)
+  for file in "${files[@]}"; do
+    mkdir -p "$copy/$(dirname "$file")"
+    sed '0,/job=\(\\\{0,1\}\)"smartproxy\1"/s//job=\1"edge-proxy\1"/' "$file" >"$copy/$file"
+    cmp -s "$file" "$copy/$file" && { echo "the hand edit did not change $file"; return 1; }
+  done
+  local status=0
+  deploy/mixin/generate.sh --check --out "$copy" >"$work/check.out" 2>&1 || status=$?
+  grep -E '^[-+][^-+]|^STALE' "$work/check.out" | sed 's/^/  /'
+  ((status == 1)) || { cat "$work/check.out"; echo "generate.sh --check: status $status, not 1"; return 1; }
+  for file in "${files[@]}"; do
+    grep -q "^STALE $file:" "$work/check.out" ||
+      { echo "generate.sh --check did not catch the hand edit of $file"; return 1; }
+  done
+  echo "generate.sh --check catches a hand edit of each output"
+}
+
+# The mixin with another selector: generated into $edge_proxy, checked by promtool and by
+# rules.test.yml with the job rewritten; no output may still select job="smartproxy". The
+# dashboard test runs on the same files later.
+edge_proxy="$work/edge-proxy"
+mixin_edge_proxy_rules() {
+  local dir=$edge_proxy
+  mkdir -p "$dir"
+  cat >"$work/edge-proxy.jsonnet" <<'JSONNET'
+(import 'mixin.libsonnet') + { _config+:: { smartproxySelector: 'job="edge-proxy"' } }
+JSONNET
+  deploy/mixin/generate.sh --mixin "$work/edge-proxy.jsonnet" --out "$dir" || return 1
+  if grep -n 'job=\\\{0,1\}"smartproxy' -r "$dir"; then
+    echo "the outputs for job=\"edge-proxy\" still select job=\"smartproxy\""; return 1
+  fi
+  grep -q 'label_values(smartproxy_up{job=\\"edge-proxy\\"}, job)' \
+    "$dir/grafana/dashboards/smartproxy.json" ||
+    { echo "the dashboard's \$job variable does not query the selector"; return 1; }
+  sed -e 's/job="smartproxy"/job="edge-proxy"/g' -e 's/job: smartproxy$/job: edge-proxy/' \
+    -e 's/(job smartproxy)/(job edge-proxy)/g' deploy/prometheus/rules.test.yml \
+    >"$dir/deploy/prometheus/rules.test.yml"
+  if grep -n '^[^#]*\(smartproxy"\|job: smartproxy\|job smartproxy\)' \
+    "$dir/deploy/prometheus/rules.test.yml"; then
+    echo "rules.test.yml: the job above was not rewritten"; return 1
+  fi
+  promtool check rules "$dir/deploy/prometheus/rules.yml" &&
+    promtool test rules "$dir/deploy/prometheus/rules.test.yml"
 }
 
 # Debian 12's kubectl (package kubernetes-client, kustomize v2.0.3 built in). Installed: used as
@@ -238,27 +302,38 @@ systemd_unit() {
     { echo "systemd-sysusers did not create smartproxy-exporter in group smartproxy"; return 1; }
 }
 
+# dashboard_test [DIR JOB]: the dashboard and rules under DIR (default: the repository's), with
+# Prometheus scraping the exporter as job JOB (default smartproxy).
 dashboard_test() {
+  local dir=${1:-.} job=${2:-smartproxy}
   local exporter="$build_dir/exporter/smartproxy_exporter"
   local proxy_sim="$build_dir/tools/proxy_sim/proxy-sim"
   for binary in "$exporter" "$proxy_sim"; do
     [[ -x $binary ]] || { echo "missing $binary: build first (BUILD_DIR=$build_dir)"; return 1; }
   done
+  [[ -f $dir/grafana/dashboards/smartproxy.json && -f $dir/deploy/prometheus/rules.yml ]] ||
+    { echo "no dashboard and rules under $dir"; return 1; }
   python3 grafana/test/dashboard_test.py --exporter "$exporter" --proxy-sim "$proxy_sim" \
-    --dashboard grafana/dashboards/smartproxy.json --rules deploy/prometheus/rules.yml
+    --dashboard "$dir/grafana/dashboards/smartproxy.json" --rules "$dir/deploy/prometheus/rules.yml" \
+    --job "$job"
 }
 
-for tool in promtool prometheus node npm python3 dpkg-deb; do
+for tool in promtool prometheus node npm python3 dpkg-deb jsonnet jsonnetfmt; do
   command -v "$tool" >/dev/null || { echo "missing $tool: run ./scripts/setup.sh"; exit 1; }
 done
 
 step "promtool check and test rules" promtool_rules
-step "PrometheusRule generated from rules.yml" prometheusrule_up_to_date
+step "mixin: rules.yml, PrometheusRule and dashboard are its outputs; runbook_url anchors" \
+  mixin_outputs_up_to_date
+step "mixin: a hand edit of an output fails generate.sh --check" mixin_check_catches_hand_edit
+step "mixin with selector job=\"edge-proxy\": promtool check and test rules" mixin_edge_proxy_rules
 step "kustomize render + Kubernetes/prometheus-operator schema validation" render_and_validate
 step "sidecar overlays on a sample Deployment: render, check, schema" sidecar_render_and_check
 step "sidecar overlays: a wrong Deployment or proxy container name fails" sidecar_wrong_names_fail
 step "systemd unit: systemd-analyze verify and security, sysusers.d" systemd_unit
 step "dashboard queries and recording rules against a real Prometheus" dashboard_test
+step "the same for the mixin with job=\"edge-proxy\" (Prometheus job edge-proxy)" \
+  dashboard_test "$edge_proxy" edge-proxy
 
 # ---- Grafana dashboard ConfigMap (deploy/kubernetes/grafana) ----------------------------------
 # Rendered by Debian's kubectl (kustomize v2.0.3) and a newer one on PATH if any; the ConfigMap

@@ -4,7 +4,8 @@
 First, on the JSON alone: the rules of Grafana's dashboard linter (dashboard_lint.py; each
 failure names the rule and the panel), and a self-test that breaking the dashboard once per rule
 makes that rule fail. Then starts proxy-sim (--wall-clock), smartproxy_exporter and a Prometheus
-server that scrapes the exporter every second and loads deploy/prometheus/rules.yml; waits for a
+server that scrapes the exporter every second as job --job (default smartproxy: the job the mixin
+in deploy/mixin selects by default) and loads the rules (deploy/prometheus/rules.yml); waits for a
 few scrapes; then
   1. resolves every template variable of the dashboard through the label-values API (each must
      have at least one value),
@@ -15,7 +16,11 @@ few scrapes; then
   3. checks that every rule of rules.yml is loaded, healthy, and that every recorded series exists.
 Every started process is stopped and the temp dir removed, also on failure. Standard library only.
 
-Usage: dashboard_test.py --exporter BIN --proxy-sim BIN --dashboard JSON --rules YML
+A dashboard and rules generated for another selector (deploy/mixin/generate.sh with
+smartproxySelector 'job="edge-proxy"') pass with --job edge-proxy, and fail with the default job:
+the $job variable and the recording rules then select nothing.
+
+Usage: dashboard_test.py --exporter BIN --proxy-sim BIN --dashboard JSON --rules YML [--job NAME]
 """
 
 import argparse
@@ -226,8 +231,9 @@ def check_panels(dashboard, prometheus, values, mode):
 
 def check_rules(rules_path, prometheus):
     source = read_file(rules_path)
-    records = re.findall(r"^\s*- record:\s*(\S+)", source, re.MULTILINE)
-    alerts = re.findall(r"^\s*- alert:\s*(\S+)", source, re.MULTILINE)
+    # A rule's record/alert key, first in its list item or not, its name quoted or not.
+    records = re.findall(r"^\s*(?:- )?record:\s*\"?([^\"\s]+)", source, re.MULTILINE)
+    alerts = re.findall(r"^\s*(?:- )?alert:\s*\"?([^\"\s]+)", source, re.MULTILINE)
     if not records or not alerts:
         raise TestFailure(f"{rules_path}: found {len(records)} recording and {len(alerts)} alert rules")
     loaded = prometheus.get("/api/v1/rules")["data"]["groups"]
@@ -360,7 +366,7 @@ def run(args, directory, processes):
 rule_files:
   - {json.dumps(os.path.abspath(args.rules))}
 scrape_configs:
-  - job_name: smartproxy
+  - job_name: {json.dumps(args.job)}
     static_configs:
       - targets: ["127.0.0.1:{port}"]
 """)
@@ -377,13 +383,13 @@ scrape_configs:
 
     def scraped_enough():
         processes.check_running()
-        result = prometheus.query('count_over_time(smartproxy_up{job="smartproxy"}[1m])')
+        result = prometheus.query(f'count_over_time(smartproxy_up{{job="{args.job}"}}[1m])')
         return result and float(result[0]["value"][1]) >= SCRAPES_BEFORE_QUERYING
     poll(f"{SCRAPES_BEFORE_QUERYING} scrapes of the exporter", scraped_enough)
-    up = prometheus.query('smartproxy_up{job="smartproxy"}')
+    up = prometheus.query(f'smartproxy_up{{job="{args.job}"}}')
     if not up or up[0]["value"][1] != "1":
         raise TestFailure(f"smartproxy_up is not 1: {up}\n{processes.output('exporter')}")
-    print(f"ok   Prometheus on :{prometheus_port} scraped the exporter on :{port} "
+    print(f"ok   Prometheus on :{prometheus_port} scraped the exporter on :{port} as job {args.job} "
           f"{SCRAPES_BEFORE_QUERYING}+ times")
 
     queries = panel_failures = 0
@@ -403,6 +409,8 @@ def main():
     parser.add_argument("--proxy-sim", required=True)
     parser.add_argument("--dashboard", required=True)
     parser.add_argument("--rules", required=True)
+    parser.add_argument("--job", default="smartproxy",
+                        help="the scrape job's name (the job the rules and dashboard select)")
     args = parser.parse_args()
     if shutil.which("prometheus") is None:
         print("FAIL prometheus not found (Debian package prometheus)")

@@ -1,0 +1,2 @@
+// grafanaDashboards of the mixin: file name → dashboard.
+(import 'smartproxy.libsonnet')
