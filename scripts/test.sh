@@ -7,7 +7,9 @@
 #      C++ exporter;
 #   3. the dashboard, alert/recording rules and Kubernetes manifests against promtool, kubectl
 #      kustomize, the Kubernetes and prometheus-operator schemas and a real Prometheus
-#      (scripts/test-deploy.sh);
+#      (scripts/test-deploy.sh), then the fleet: 50 proxy-sims and exporters scraped by two
+#      sharded Prometheus agents into VictoriaMetrics, rules evaluated by vmalert
+#      (scripts/test-fleet.sh);
 #   4. the C++ suites again under AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer on);
 #   5. the concurrency tests under ThreadSanitizer (scripts/test-tsan.sh);
 #   6. a bounded libFuzzer run of every fuzz target (scripts/fuzz.sh).
@@ -33,6 +35,9 @@ SMARTPROXY_EXPORTER_BIN="$root/build/exporter/smartproxy_exporter" \
 
 echo "== dashboard, rules and manifests (scripts/test-deploy.sh)"
 BUILD_DIR=build ./scripts/test-deploy.sh
+
+echo "== fleet: 50 exporters, two sharded Prometheus agents, VictoriaMetrics, vmalert (scripts/test-fleet.sh)"
+BUILD_DIR=build ./scripts/test-fleet.sh
 
 if [[ "${SKIP_SANITIZERS:-0}" != 1 ]]; then
   echo "== build with ASan + UBSan"
