@@ -147,6 +147,19 @@ export interface ReadContext {
   api: 'IMetrics' | 'IProxyStats';
   /** ?ips=N of this request (undefined: every IP); the adapter applies it to what you return. */
   ipLimit?: number;
+  /**
+   * ?ipv4Prefix=&ipv6Prefix= of this request, when it asks for networks. Informational: return
+   * addresses as usual, the adapter groups them.
+   */
+  ipGrouping?: IpGrouping;
+}
+
+/** Prefix lengths of anonymisation at the source (docs/snapshot-protocol.md, "IP grouping"). */
+export interface IpGrouping {
+  /** 0..32, default 24. */
+  ipv4Prefix: number;
+  /** 0..128, default 64. */
+  ipv6Prefix: number;
 }
 
 /**
@@ -243,8 +256,14 @@ export interface Snapshot {
     active: number;
     total: number;
     byRoute?: Record<string, number>;
+    /** Client IP (or, grouped, network such as "203.0.113.0/24", or "invalid") -> active connections. */
     byIP?: Record<string, number>;
+    /** Client addresses before any ?ips= cut (grouped or not). */
     distinctIPs?: number;
+    /** Present when the request asked for networks: the grouping this document applies. */
+    ipGrouping?: IpGrouping;
+    /** Grouped: networks before the ?ips= cut ("invalid" counts as one). */
+    distinctNetworks?: number;
   };
   requests?: {
     total?: number;
@@ -274,6 +293,8 @@ export interface Snapshot {
 export interface BuildSnapshotOptions {
   /** ?ips=N; undefined returns every IP. */
   ipLimit?: number;
+  /** Sum connections.byIP and throughput.byIP per network; a missing member takes its default. */
+  ipGrouping?: Partial<IpGrouping>;
   /** The proxy group, or a function of the finished snapshot that returns it. */
   identity?: Snapshot['proxy'] | ((snapshot: Omit<Snapshot, 'schemaVersion' | 'timestamp' | 'adapter'>) => Snapshot['proxy']);
   /** ms since the epoch; default Date.now(). */
@@ -282,12 +303,13 @@ export interface BuildSnapshotOptions {
   /** Default 1000. */
   deadlineMs?: number;
   read?: Partial<Record<ReadGroup, ReadOverride>>;
-  /** Ends pending reads early, as if the deadline had passed. */
+  /** Ends pending reads early, as if the deadline had passed, and stops the work after them. */
   signal?: AbortSignal;
 }
 
 /**
- * Builds one snapshot. Never calls a getter twice, never rejects for an optional field (it is left
+ * Builds one snapshot. The getters are read once; the per-IP work after them runs in slices that
+ * yield to the event loop (about 0.5 ms of work each). Never calls a getter twice, never rejects for an optional field (it is left
  * out and counted in adapter.skipped); rejects with ProxyGetterError (a required getter threw,
  * rejected or missed the deadline) or SnapshotError (a required field is missing or invalid).
  */

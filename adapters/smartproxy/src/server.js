@@ -3,6 +3,7 @@
 // through onError instead of becoming an unhandled 'error' event (which would crash the process).
 import http from 'node:http';
 import { respondToRequest } from './respond.js';
+import { SliceAbortError, Slicer } from './slices.js';
 
 /**
  * Returns an http.Server (not yet listening) that serves GET /v1/snapshot for `proxy`.
@@ -11,7 +12,7 @@ import { respondToRequest } from './respond.js';
 export function createSnapshotServer(proxy, { tracker, countDistinctIPs = false, deadlineMs, read, onError }) {
   // Closing the server ends the reads still waiting for the proxy: nothing outlives close().
   const closing = new AbortController();
-  const context = { proxy, tracker, countDistinctIPs, deadlineMs, read, signal: closing.signal };
+  const context = { proxy, tracker, countDistinctIPs, deadlineMs, read };
   const report = (error) => {
     try {
       onError(error);
@@ -29,19 +30,31 @@ export function createSnapshotServer(proxy, { tracker, countDistinctIPs = false,
   };
 
   // The reply comes after the proxy's getters answered (or the deadline passed); the exporter may
-  // have hung up meanwhile, and a server being closed may have cut the connection.
+  // have hung up meanwhile, and a server being closed may have cut the connection. Either ends
+  // this request's work at its next slice (an aborted request costs no further CPU).
   const handle = async (request, response) => {
+    const aborted = new AbortController();
+    const abort = () => aborted.abort();
+    if (closing.signal.aborted) abort();
+    closing.signal.addEventListener('abort', abort, { once: true });
+    response.once('close', abort);
     try {
       // The body of a GET is not read; draining it lets keep-alive continue on this connection.
       request.resume();
       // An exporter that hangs up before the reply is not an error of the proxy's.
       response.on('error', () => {});
-      const reply = await respondToRequest(request.method, request.url, context);
+      const slicer = new Slicer({ signal: aborted.signal });
+      const reply = await respondToRequest(request.method, request.url,
+        { ...context, signal: aborted.signal, slicer });
       if (response.destroyed || response.writableEnded) return;
       response.writeHead(reply.status, reply.headers);
-      response.end(reply.body);
+      await writeChunks(response, reply.chunks, slicer);
     } catch (error) {
-      fail(response, error);
+      // An aborted request is the exporter hanging up or the server closing, not an error.
+      if (error instanceof SliceAbortError) response.destroy();
+      else fail(response, error);
+    } finally {
+      closing.signal.removeEventListener('abort', abort);
     }
   };
   const server = http.createServer((request, response) => {
@@ -59,6 +72,31 @@ export function createSnapshotServer(proxy, { tracker, countDistinctIPs = false,
     socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
   return server;
+}
+
+// The body a chunk per slice: encoding 5 MB of JSON to UTF-8 in one write would block as long
+// as building it. Waits for 'drain' when the exporter reads more slowly than we write.
+async function writeChunks(response, chunks, slicer) {
+  for (let i = 0; i < chunks.length; i += 1) {
+    if (response.destroyed) return;
+    const flowing = response.write(chunks[i]);
+    if (i + 1 === chunks.length) break;
+    if (!flowing) await drained(response);
+    else if (slicer.due()) await slicer.yield();
+  }
+  if (!response.destroyed) response.end();
+}
+
+function drained(response) {
+  return new Promise((resolve) => {
+    const done = () => {
+      response.off('drain', done);
+      response.off('close', done);
+      resolve();
+    };
+    response.on('drain', done);
+    response.on('close', done);
+  });
 }
 
 /** Stops accepting, ends idle keep-alive connections, and resolves once the server is closed. */

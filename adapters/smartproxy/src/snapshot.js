@@ -5,10 +5,13 @@
 import { packageInfo } from './package_info.js';
 import { kDefaultDeadlineMs, openReadSession } from './read.js';
 import { kApiNames, openSource, ProxyGetterError, rootAccessor, SnapshotError } from './sources.js';
-import { topEntries, topEntriesFromList } from './top_ips.js';
+import { connectionsByIP, throughputByIP } from './ip_selection.js';
+import { Slicer } from './slices.js';
+import { topEntriesFromList } from './top_ips.js';
 import {
-  counterValue, describeValue, emptyNameMap, entryValue, gaugeMap, gaugeValue, isPlainObject,
-  namedCount, pairMap, pick, quantiles, recordMap, throughputPair,
+  counterValue, describeValue, emptyNameMap, entryCount, gaugeMap, gaugeValue, isKnownCollection,
+  isPlainObject, NameTable, nameTableToObject, pairMap, pick, quantiles, recordMap, throughputPair,
+  walkNamed,
 } from './values.js';
 
 export { ProxyGetterError, SnapshotError };
@@ -36,16 +39,37 @@ const kDomainKeys = ['domain', 'name', 'host'];
  * SnapshotError (ProxyGetterError when a getter threw, rejected or was late) when a required
  * field (connections.active / total, or getMetrics()/getStats() itself) cannot be read.
  * options.ipLimit: undefined for every IP, else N >= 0 (?ips=N).
+ * options.ipGrouping: { ipv4Prefix (0..32), ipv6Prefix (0..128) } to sum the per-IP maps per
+ *   network (?ipv4Prefix=&ipv6Prefix=), or undefined for addresses.
  * options.identity: the `proxy` group, or a function of the finished snapshot returning it.
  * options.now: the timestamp, ms since the epoch (default Date.now()).
  * options.countDistinctIPs: also call byIP() for distinctIPs when topIPs() serves ?ips=N.
  * options.deadlineMs: how long all reads together may take (default 1000).
- * options.signal: an AbortSignal that ends the reads early (as if the deadline had passed).
+ * options.signal: an AbortSignal that ends the reads early (as if the deadline had passed) and
+ *   stops the work after them (rejecting with SnapshotError).
  * options.read: { <group>: (metrics, context) => value | Promise } overrides (kReadGroups).
+ * The getters are called once; the per-IP work after them runs in slices that yield to the
+ * event loop (slices.js).
  */
 export async function buildSnapshot(proxy, options = {}) {
+  const slicer = options.slicer ?? new Slicer({ signal: options.signal });
+  const snapshot = await buildSnapshotParts(proxy, { ...options, slicer });
+  for (const group of [snapshot.connections, snapshot.throughput]) {
+    if (group?.byIP instanceof NameTable) group.byIP = await nameTableToObject(group.byIP, slicer);
+  }
+  slicer.finish();
+  return snapshot;
+}
+
+/**
+ * buildSnapshot's snapshot with connections.byIP and throughput.byIP possibly NameTables
+ * (values.js), for serialise.js; options.slicer (slices.js Slicer) is required.
+ */
+export async function buildSnapshotParts(proxy, options) {
+  const { slicer } = options;
   const { api, accessor } = rootAccessor(proxy);
   const overrides = checkReadOverrides(options.read);
+  const grouping = checkIpGrouping(options.ipGrouping);
   const timestamp = options.now ?? Date.now();
   const session = openReadSession({
     deadlineMs: options.deadlineMs ?? kDefaultDeadlineMs,
@@ -64,13 +88,25 @@ export async function buildSnapshot(proxy, options = {}) {
       root,
       overrides,
       ipLimit: options.ipLimit,
+      grouping,
       countDistinctIPs: options.countDistinctIPs === true,
       context: { proxy, api: kApiNames[api], ipLimit: options.ipLimit },
     };
-    return await assemble(ctx, timestamp, options.identity);
+    if (grouping !== undefined) ctx.context.ipGrouping = grouping;
+    return await assemble(ctx, timestamp, options.identity, slicer);
   } finally {
     session.close();
   }
+}
+
+function checkIpGrouping(grouping) {
+  if (grouping === undefined) return undefined;
+  const { ipv4Prefix = 24, ipv6Prefix = 64 } = grouping ?? {};
+  if (!Number.isInteger(ipv4Prefix) || ipv4Prefix < 0 || ipv4Prefix > 32 ||
+      !Number.isInteger(ipv6Prefix) || ipv6Prefix < 0 || ipv6Prefix > 128) {
+    throw new TypeError('ipGrouping: ipv4Prefix must be an integer 0..32 and ipv6Prefix 0..128');
+  }
+  return Object.freeze({ ipv4Prefix, ipv6Prefix });
 }
 
 /** options.read checked: undefined or an object of kReadGroups names -> functions; else TypeError. */
@@ -86,8 +122,8 @@ export function checkReadOverrides(read) {
   return read;
 }
 
-async function assemble(ctx, timestamp, identity) {
-  // Everything starts now; only throughput.byIP waits for the IPs that connections.byIP chose.
+async function assemble(ctx, timestamp, identity, slicer) {
+  // Everything starts now; only throughput waits for connections (its byIP follows their IPs).
   const connections = readConnections(ctx);
   const pending = {
     requests: guard(ctx, 'requests', readFields(ctx, 'requests', kRequestFields)),
@@ -95,7 +131,7 @@ async function assemble(ctx, timestamp, identity) {
     bytes: guard(ctx, 'bytes', readBytes(ctx)),
     openConnectionBytes: guard(ctx, 'openConnectionBytes', readOpenConnectionBytes(ctx)),
     throughput: guard(ctx, 'throughput', connections.then(
-      (result) => readThroughput(ctx, result.selectedIPs), () => undefined)),
+      (result) => readThroughput(ctx, result), () => undefined)),
     percentiles: guard(ctx, 'percentiles', readFields(ctx, 'percentiles', kPercentileFields)),
     backends: guard(ctx, 'backends', readMapGroup(ctx, 'backends', ctx.source.backends, backendMap)),
     protocols: guard(ctx, 'protocols', readFields(ctx, 'protocols', kProtocolFields)),
@@ -103,9 +139,16 @@ async function assemble(ctx, timestamp, identity) {
   };
   // A required field that cannot be read ends the snapshot at once; the other reads are left to
   // settle on their own (each is guarded, none can reject unhandled).
-  const { group } = await connections;
+  const connectionsRead = await connections;
   const groups = {};
   for (const [name, promise] of Object.entries(pending)) groups[name] = await promise;
+  // Every getter has answered: what follows works on what they returned, in slices, and calls
+  // none of them again, so the snapshot is the one read now however long the slices take.
+  ctx.session.close();
+  if (slicer.due()) await slicer.yield();
+  const { group } = connectionsRead;
+  const selection = await finishConnections(ctx, connectionsRead, slicer);
+  groups.throughput = await finishThroughput(ctx, groups.throughput, selection, slicer);
 
   const snapshot = { schemaVersion: 1, timestamp };
   const proxyGroup = typeof identity === 'function' ? identity({ connections: group, ...groups }) : identity;
@@ -329,10 +372,13 @@ function readOpenConnectionBytes(ctx) {
     (value) => pairOf(value, gaugeValue));
 }
 
-// ---- connections (required) and the IP selection --------------------------------------------
+// ---- connections (required) and the per-IP maps ---------------------------------------------
 
-// Resolves to { group, selectedIPs } where `selectedIPs` lists the IPs kept under ?ips=N
-// (undefined when every IP is returned); rejects with SnapshotError for a required field.
+// Resolves to { group, ips, distinctIPs } after the reads: `group` holds active, total and
+// byRoute; `ips` is what connections.byIP will be made of after the reads (ip_selection.js):
+// { raw, label } (a collection of every IP), { entries } (topIPs() chose them), or undefined;
+// `distinctIPs` is set when a getter or the override gave it. Rejects with SnapshotError for a
+// required field.
 async function readConnections(ctx) {
   if (ctx.overrides.connections) return connectionsFromOverride(ctx);
   const { source } = ctx;
@@ -340,15 +386,12 @@ async function readConnections(ctx) {
   const active = readRequired(ctx, source.connectionsActive, 'active-connections', gaugeValue);
   const total = readRequired(ctx, source.connectionsTotal, 'total-connections', counterValue);
   const byRoute = readField(ctx, source.connectionsByRoute, routeMap);
-  const ips = selectIPs(ctx);
+  const ips = readIPs(ctx);
   const required = await allOrFirstError([active, total]);
   if (required.error) throw required.error;
   const group = { active: required.values[0], total: required.values[1] };
   setIfPresent(group, 'byRoute', await byRoute);
-  const selection = await ips;
-  setIfPresent(group, 'byIP', selection.byIP);
-  setIfPresent(group, 'distinctIPs', selection.distinctIPs);
-  return { group, selectedIPs: selection.selected };
+  return { group, ...(await ips) };
 }
 
 // Resolves (never rejects) to { value } or { error: SnapshotError }: active and total are
@@ -406,114 +449,130 @@ async function connectionsFromOverride(ctx) {
   if (raw.byRoute !== undefined) {
     setIfPresent(group, 'byRoute', usable(ctx, `${label}.byRoute`, raw.byRoute, routeMap));
   }
-  if (raw.byIP === undefined) return { group, selectedIPs: undefined };
-
-  const givenDistinct = gaugeValue(raw.distinctIPs);
-  if (ctx.ipLimit === undefined) {
-    setIfPresent(group, 'byIP', usable(ctx, `${label}.byIP`, raw.byIP, ipMap));
-    if (group.byIP !== undefined) {
-      setIfPresent(group, 'distinctIPs', givenDistinct ?? namedCount(raw.byIP, kIpKeys));
-    }
-    return { group, selectedIPs: undefined };
-  }
-  const entries = usable(ctx, `${label}.byIP`, raw.byIP, (value) => topEntries(value, ctx.ipLimit));
-  if (entries === undefined) return { group, selectedIPs: undefined };
-  group.byIP = entriesToMap(entries);
-  setIfPresent(group, 'distinctIPs', givenDistinct ?? namedCount(raw.byIP, kIpKeys));
-  return { group, selectedIPs: entries.map(([ip]) => ip) };
+  if (raw.byIP === undefined) return { group, ips: undefined };
+  return { group, ips: { raw: raw.byIP, label: `${label}.byIP` }, distinctIPs: gaugeValue(raw.distinctIPs) };
 }
 
-// Returns { byIP?, distinctIPs?, selected? }. The full byIP() map is only asked for when it is
-// needed: with no limit, or with a limit and no topIPs(); distinctIPs comes from that map's size,
-// which is then free. With topIPs() the map is fetched for counting only if countDistinctIPs asks.
-async function selectIPs(ctx) {
+// Resolves to { ips, distinctIPs? }. The full byIP() map is only asked for when it is needed:
+// with no limit, with a limit and no topIPs(), or to group by network; distinctIPs then comes
+// from that map, which is free. With topIPs() the map is fetched for counting only if
+// countDistinctIPs asks.
+async function readIPs(ctx) {
   const { source, ipLimit } = ctx;
-  if (ipLimit === undefined) {
+  if (ipLimit === undefined || ctx.grouping !== undefined || !source.topIPs) {
     const got = await readRaw(ctx, source.connectionsByIP);
-    if (got === undefined) return {};
-    const byIP = usable(ctx, got.label, got.value, ipMap);
-    return byIP === undefined ? {} : { byIP, distinctIPs: namedCount(got.value, kIpKeys) };
+    return got === undefined ? {} : { ips: { raw: got.value, label: got.label } };
   }
-
-  let entries;
-  let distinctIPs;
-  if (source.topIPs) {
-    const top = ipLimit > 0
-      ? readField(ctx, source.topIPs, (value) => topEntriesFromList(value, ipLimit), ipLimit)
-      : Promise.resolve([]);
-    const all = ctx.countDistinctIPs
-      ? readField(ctx, source.connectionsByIP, (value) => namedCount(value, kIpKeys))
-      : Promise.resolve(undefined);
-    [entries, distinctIPs] = await Promise.all([top, all]);
-    if (entries === undefined) return {};
-  } else if (source.connectionsByIP) {
-    const got = await readRaw(ctx, source.connectionsByIP);
-    if (got === undefined) return {};
-    entries = usable(ctx, got.label, got.value, (value) => topEntries(value, ipLimit));
-    if (entries === undefined) return {};
-    distinctIPs = namedCount(got.value, kIpKeys);
-  } else {
-    return {};
-  }
-  return { byIP: entriesToMap(entries), distinctIPs, selected: entries.map(([ip]) => ip) };
+  const top = ipLimit > 0
+    ? readField(ctx, source.topIPs, (value) => topEntriesFromList(value, ipLimit), ipLimit)
+    : Promise.resolve([]);
+  const all = ctx.countDistinctIPs
+    ? readField(ctx, source.connectionsByIP, (value) => (isKnownCollection(value, kIpKeys) ? value : undefined))
+    : Promise.resolve(undefined);
+  const [entries, counted] = await Promise.all([top, all]);
+  if (entries === undefined) return {};
+  return { ips: { entries }, countFrom: counted };
 }
 
-function entriesToMap(entries) {
-  const byIP = emptyNameMap();
-  for (const [ip, count] of entries) byIP[ip] = count;
-  return byIP;
+// Number of entries of an IP collection (what distinctIPs counts), in slices for an array.
+async function countIPs(collection, slicer) {
+  const direct = entryCount(collection);
+  if (direct !== undefined) return direct;
+  let count = 0;
+  return (await walkNamed(collection, kIpKeys, () => { count += 1; }, slicer)) ? count : undefined;
+}
+
+// After the reads: connections.byIP, distinctIPs and (grouped) ipGrouping, distinctNetworks.
+async function finishConnections(ctx, read, slicer) {
+  const { group } = read;
+  if (ctx.grouping !== undefined) {
+    // Which grouping this document applies (the exporter checks it before trusting the keys).
+    group.ipGrouping = { ipv4Prefix: ctx.grouping.ipv4Prefix, ipv6Prefix: ctx.grouping.ipv6Prefix };
+  }
+  if (read.ips === undefined) return undefined;
+  const processed = await connectionsByIP(read.ips, ipOptions(ctx), slicer);
+  if (processed === undefined) return undefined;
+  let { distinctIPs } = read;
+  if (distinctIPs === undefined) {
+    const countFrom = read.ips.raw ?? read.countFrom;
+    if (countFrom !== undefined) distinctIPs = await countIPs(countFrom, slicer);
+  }
+  // Key order as before 0.3.0 (byRoute, byIP, distinctIPs), the grouping's members last.
+  const { ipGrouping } = group;
+  delete group.ipGrouping;
+  group.byIP = processed.byIP;
+  setIfPresent(group, 'distinctIPs', distinctIPs);
+  setIfPresent(group, 'ipGrouping', ipGrouping);
+  setIfPresent(group, 'distinctNetworks', processed.distinctNetworks);
+  return processed.selection ?? kEverything;
+}
+
+// "Every IP (or network)": the selection when no ?ips= limit chose some.
+const kEverything = Object.freeze({});
+
+function ipOptions(ctx) {
+  return {
+    ipLimit: ctx.ipLimit,
+    grouping: ctx.grouping,
+    reject: (label, value) => usable(ctx, label, value, () => undefined),
+  };
 }
 
 function routeMap(value) {
   return gaugeMap(value, { nameKeys: kRouteKeys });
 }
 
-function ipMap(value) {
-  return gaugeMap(value, { nameKeys: kIpKeys });
-}
+// ---- throughput: byIP follows the IPs (or networks) chosen for connections.byIP ---------------
 
-function ipPairMap(value) {
-  return pairMap(value, { nameKeys: kIpKeys });
-}
-
-// ---- throughput: byIP follows the IPs chosen for connections.byIP -----------------------------
-
-async function readThroughput(ctx, selectedIPs) {
+// Resolves to { group, byIP } after the reads of connections (`connections`, what
+// readConnections resolved to): `group` is the throughput group without byIP,
+// `byIP` { input: { raw, label }, followsSelection } to be finished after the reads, { value }
+// (already final), or undefined.
+async function readThroughput(ctx, connections) {
   if (ctx.overrides.throughput) {
     const got = await readOverride(ctx, 'throughput');
-    const result = fieldsFromOverride(ctx, got, kThroughputFields) ?? {};
-    if (isPlainObject(got?.value) && got.value.byIP !== undefined) {
-      setIfPresent(result, 'byIP', pickIPs(ctx, `${got.label}.byIP`, got.value.byIP, selectedIPs));
-    }
-    return nonEmpty(result);
+    const group = fieldsFromOverride(ctx, got, kThroughputFields);
+    if (!isPlainObject(got?.value) || got.value.byIP === undefined) return { group };
+    return { group, byIP: { input: { raw: got.value.byIP, label: `${got.label}.byIP` } } };
   }
-  const [result, byIP] = await Promise.all([
-    readFields(ctx, 'throughput', kThroughputFields), readThroughputByIP(ctx, selectedIPs)]);
-  if (byIP === undefined) return result;
-  return { ...result, byIP };
+  const [group, byIP] = await Promise.all([
+    readFields(ctx, 'throughput', kThroughputFields), readThroughputByIP(ctx, connections)]);
+  return { group, byIP };
 }
 
-async function readThroughputByIP(ctx, selectedIPs) {
+async function readThroughputByIP(ctx, connections) {
   const acc = ctx.source.throughputByIP;
   if (acc === undefined) return undefined;
-  if (ctx.ipLimit === undefined) return readField(ctx, acc, ipPairMap);
-  // Same IPs as connections.byIP (protocol: ?ips=N limits both); with none selected the proxy's
-  // map is not even built.
-  if (selectedIPs === undefined) return undefined;
-  if (selectedIPs.length === 0) return emptyNameMap();
+  if (ctx.ipLimit !== undefined) {
+    // Same IPs as connections.byIP (protocol: ?ips=N limits both); with none to select the
+    // proxy's map is not even built.
+    const { ips } = connections;
+    if (ips === undefined) return undefined;
+    if (ips.entries !== undefined ? ips.entries.length === 0 : ctx.ipLimit === 0) {
+      return { value: emptyNameMap() };
+    }
+    if (ips.raw !== undefined && !isKnownCollection(ips.raw, kIpKeys)) return undefined;
+  }
   const got = await readRaw(ctx, acc);
-  return got === undefined ? undefined : pickIPs(ctx, got.label, got.value, selectedIPs);
+  if (got === undefined) return undefined;
+  return { input: { raw: got.value, label: got.label }, followsSelection: ctx.ipLimit !== undefined };
 }
 
-// The {in, out} of the selected IPs (all of them when selectedIPs is undefined), looked up
-// without converting a Map or object of 100k IPs; an array is converted once.
-function pickIPs(ctx, label, all, selectedIPs) {
-  if (selectedIPs === undefined) return usable(ctx, label, all, ipPairMap);
-  const lookup = all instanceof Map || isPlainObject(all) ? all : usable(ctx, label, all, ipPairMap);
-  if (lookup === undefined) return undefined;
-  const byIP = emptyNameMap();
-  for (const ip of selectedIPs) setIfPresent(byIP, ip, throughputPair(entryValue(lookup, ip)));
-  return byIP;
+async function finishThroughput(ctx, read, selection, slicer) {
+  if (read === undefined) return undefined;
+  const { group, byIP } = read;
+  let value;
+  if (byIP?.value !== undefined) {
+    value = byIP.value;
+  } else if (byIP?.input !== undefined) {
+    // connections.byIP chose nothing (absent or unrecognised): the proxy's list is left out
+    // when it was to follow that choice, and given whole from an override.
+    if (selection === undefined && byIP.followsSelection) return group;
+    const chosen = selection === kEverything ? undefined : selection;
+    value = await throughputByIP(byIP.input, chosen, ipOptions(ctx), slicer);
+  }
+  if (value === undefined) return group;
+  return { ...group, byIP: value };
 }
 
 // ---- small helpers ---------------------------------------------------------------------------

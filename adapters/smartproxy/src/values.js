@@ -4,6 +4,7 @@
 // zero would be exported as truth, an absent field is simply not exported. And the collection
 // shapes the adapter accepts (forEachNamed): undefined for any other shape, so the caller can
 // leave the field out and count it.
+import { kCheckEvery } from './slices.js';
 
 export const kMaxCounter = 2 ** 53;
 const kQuantileNames = ['p50', 'p95', 'p99'];
@@ -200,4 +201,129 @@ export function describeValue(value) {
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'function') return 'a function';
   return 'an object';
+}
+
+/**
+ * forEachNamed in slices: resolves to true after visit(value, name) was called for every entry
+ * (`name` as forEachNamed gives it: a Map's key as it is, else a string), or to false for an
+ * unrecognised shape. Yields through `slicer` (slices.js) every few entries; rejects with its
+ * SliceAbortError when the request is aborted.
+ */
+export async function walkNamed(collection, nameKeys, visit, slicer) {
+  let n = 0;
+  if (collection instanceof Map) {
+    for (const [name, value] of collection) {
+      visit(value, name);
+      if ((++n & kCheckMask) === 0 && slicer.due()) await slicer.yield();
+    }
+    return true;
+  }
+  if (Array.isArray(collection)) {
+    let recognised = collection.length === 0;
+    for (let i = 0; i < collection.length; i += 1) {
+      const item = collection[i];
+      const name = itemName(item, nameKeys);
+      if (name !== undefined) {
+        recognised = true;
+        visit(Array.isArray(item) ? item[1] : item, name);
+      }
+      if ((++n & kCheckMask) === 0 && slicer.due()) await slicer.yield();
+    }
+    return recognised;
+  }
+  if (isPlainObject(collection)) {
+    const keys = Object.keys(collection);
+    for (let i = 0; i < keys.length; i += 1) {
+      visit(collection[keys[i]], keys[i]);
+      if ((++n & kCheckMask) === 0 && slicer.due()) await slicer.yield();
+    }
+    return true;
+  }
+  return false;
+}
+
+const kCheckMask = kCheckEvery - 1;
+
+/** Whether walkNamed would recognise `collection`, decided without a pass over a Map or object. */
+export function isKnownCollection(collection, nameKeys) {
+  if (collection instanceof Map || isPlainObject(collection)) return true;
+  if (!Array.isArray(collection)) return false;
+  if (collection.length === 0) return true;
+  // Stops at the first named item: the first one, for any array a proxy really returns.
+  return collection.some((item) => itemName(item, nameKeys) !== undefined);
+}
+
+// An array index ("0" .. "4294967294"): a JavaScript object lists such keys first, in numeric
+// order, whatever the order they were added in, and so does JSON.stringify.
+function isArrayIndex(key) {
+  const { length } = key;
+  if (length === 0 || length > 10) return false;
+  for (let i = 0; i < length; i += 1) {
+    const c = key.charCodeAt(i);
+    if (c < 48 || c > 57) return false; // the common case: an IP stops at its first '.' or ':'
+  }
+  return (length === 1 || key.charCodeAt(0) !== 48) && Number(key) <= 4294967294;
+}
+
+/**
+ * A large name -> value map for the snapshot, kept as a Map (cheap to fill in slices) and
+ * serialised (serialise.js) exactly as JSON.stringify would write the object built by the same
+ * assignments: a name set twice keeps its first position and its last value, array-index names
+ * come first in numeric order.
+ */
+export class NameTable {
+  constructor() {
+    this.map = new Map();
+    this.indexKeys = [];
+  }
+
+  set(name, value) {
+    if (isArrayIndex(name) && !this.map.has(name)) this.indexKeys.push(name);
+    this.map.set(name, value);
+  }
+
+  get size() {
+    return this.map.size;
+  }
+
+  /** The names in object order (array indices first). */
+  *names() {
+    if (this.indexKeys.length === 0) {
+      yield* this.map.keys();
+      return;
+    }
+    const indices = [...this.indexKeys].sort((a, b) => Number(a) - Number(b));
+    yield* indices;
+    const skip = new Set(this.indexKeys);
+    for (const name of this.map.keys()) if (!skip.has(name)) yield name;
+  }
+}
+
+/**
+ * gaugeMap (valueOf = gauge of a count) or pairMap (valueOf = throughputPair) in slices, into a
+ * NameTable; resolves to undefined for an unrecognised shape.
+ */
+export async function nameTableOf(collection, nameKeys, valueOf, slicer) {
+  const table = new NameTable();
+  const recognised = await walkNamed(collection, nameKeys, (value, key) => {
+    const normalised = valueOf(value);
+    if (normalised !== undefined) table.set(typeof key === 'string' ? key : String(key), normalised);
+  }, slicer);
+  return recognised ? table : undefined;
+}
+
+/** The gauge of a count value (a number, or a record holding one under kCountKeys), or undefined. */
+export function countGauge(value) {
+  return gaugeValue(typeof value === 'number' ? value : countOf(value));
+}
+
+/** A NameTable as a null-prototype object (for buildSnapshot's plain result), in slices. */
+export async function nameTableToObject(table, slicer) {
+  const result = emptyNameMap();
+  let n = 0;
+  for (const [name, value] of table.map) {
+    result[name] = value;
+    if ((++n & kCheckMask) === 0 && slicer.due()) await slicer.yield();
+  }
+  return result;
 }

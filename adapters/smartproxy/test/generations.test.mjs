@@ -25,7 +25,7 @@ test('19.6.2: getThroughput() becomes openConnectionBytes and falls when a conne
   assert.equal(before.bytes, undefined, 'never the bytes counters');
   assert.equal(before.throughput, undefined);
   assert.deepEqual(before.adapter, {
-    name: '@smartproxy-exporter/adapter', version: '0.2.0', api: 'IProxyStats', skipped: 0,
+    name: '@smartproxy-exporter/adapter', version: '0.3.0', api: 'IProxyStats', skipped: 0,
   });
   assert.deepEqual(before.connections, {
     active: 2, total: 2, byRoute: { web: 2 }, byIP: { '192.0.2.1': 1, '192.0.2.2': 1 }, distinctIPs: 2,

@@ -16,7 +16,7 @@ async function snapshotOf(proxy, options = {}) {
 }
 
 function adapterGroup(api, skipped = 0) {
-  return { name: '@smartproxy-exporter/adapter', version: '0.2.0', api, skipped };
+  return { name: '@smartproxy-exporter/adapter', version: '0.3.0', api, skipped };
 }
 
 test('an IMetrics proxy fills every protocol field from its getter', async () => {

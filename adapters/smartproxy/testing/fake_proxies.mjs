@@ -125,13 +125,44 @@ export function fakeStatsProxy(data = sampleStatsData(), { withTopIPs = false, o
   return { stats, getStats: () => stats };
 }
 
-/** A fake IMetrics proxy with `count` client IPs (for the cost benchmark and large tests). */
-export function fakeProxyWithClients(count, { withTopIPs = true } = {}) {
+/**
+ * The i-th of `count` distinct client addresses of a realistic mix (for grouping by network):
+ * two in three IPv4 spread over many /24s, one in twelve of those IPv4-mapped IPv6
+ * (::ffff:a.b.c.d, as a dual-stack socket reports them), the rest IPv6 in compressed, full
+ * (leading zeros) and upper-case forms, mostly one per /64, some /64s shared.
+ */
+export function mixedClientAddress(i) {
+  const h = Math.imul(i + 1, 2654435761) >>> 0;
+  if (i % 3 !== 2) {
+    // An odd multiplier is a bijection modulo 2^24: the lower 24 bits never repeat.
+    const low = (Math.imul(i, 0x9e3779) + 0x5bd1e9) & 0xffffff;
+    const v4 = `${[203, 198, 192, 100, 81, 45, 172, 10][i % 8]}.${low >>> 16}.${(low >>> 8) & 255}.${low & 255}`;
+    return i % 12 === 4 ? `::ffff:${v4}` : v4;
+  }
+  const net = Math.floor(i / 3) >> (i % 5 === 0 ? 1 : 0); // some /64s hold two clients
+  const high = (net >>> 16) & 0xffff;
+  const low = net & 0xffff;
+  const host = (h % 0xfffe) + 1;
+  switch (Math.floor(i / 3) % 3) {
+    case 0: return `2001:db8:${high.toString(16)}:${low.toString(16)}::${host.toString(16)}`;
+    case 1: {
+      const hex4 = (n) => n.toString(16).padStart(4, '0');
+      return `2001:0db8:${hex4(high)}:${hex4(low)}:0000:0000:0000:${hex4(host)}`;
+    }
+    default: return `2A02:${(h >>> 16).toString(16).toUpperCase()}:${high.toString(16)}:${low.toString(16)}:0:0:${host.toString(16)}:1`;
+  }
+}
+
+/**
+ * A fake IMetrics proxy with `count` client IPs (for the cost benchmark and large tests):
+ * 10.x.y.z addresses, or `addresses: 'mixed'` for mixedClientAddress().
+ */
+export function fakeProxyWithClients(count, { withTopIPs = true, addresses = '10/8' } = {}) {
   const data = sampleMetricsData();
   data.byIP = new Map();
   data.throughputByIP = new Map();
   for (let i = 0; i < count; i += 1) {
-    const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+    const ip = addresses === 'mixed' ? mixedClientAddress(i) : `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
     const connections = 1 + ((i * 2654435761) % 97);
     data.byIP.set(ip, connections);
     data.throughputByIP.set(ip, { in: connections * 100, out: connections * 250 });

@@ -17,7 +17,7 @@ std::string UsageText() {
   return R"(Usage: proxy-sim --socket PATH [options]
 
 A simulated SmartProxy serving snapshot protocol v1.1 (docs/snapshot-protocol.md) over HTTP/1.1
-on a Unix socket: GET /v1/snapshot[?ips=N].
+on a Unix socket: GET /v1/snapshot[?ips=N][&ipv4Prefix=P4&ipv6Prefix=P6].
 
 Options:
   --socket PATH              Unix socket to listen on (a stale socket file is replaced;

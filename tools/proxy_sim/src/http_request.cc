@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <utility>
 
 namespace proxy_sim {
 namespace {
@@ -40,6 +41,16 @@ bool ListsOption(std::string_view value, std::string_view option) {
     value.remove_prefix(comma + 1);
   }
   return false;
+}
+
+// Digits only (no sign, no space), within std::size_t.
+std::optional<std::size_t> ParseDecimal(std::string_view digits) {
+  std::size_t n = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) {
+    return std::nullopt;
+  }
+  return n;
 }
 
 ParsedRequest Bad(std::string error) {
@@ -142,20 +153,35 @@ RouteResult RouteRequest(const HttpRequest& request) {
     result.kind = RouteKind::kMethodNotAllowed;
     return result;
   }
+  const auto bad = [&result](std::string error) {
+    result.kind = RouteKind::kBadQuery;
+    result.error = std::move(error);
+    return result;
+  };
   std::string_view query = request.query;
   while (!query.empty()) {
     const std::size_t amp = query.find('&');
     const std::string_view pair = query.substr(0, amp);
     if (pair.substr(0, 4) == "ips=") {
-      const std::string_view digits = pair.substr(4);
-      std::size_t n = 0;
-      const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-      if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) {
-        result.kind = RouteKind::kBadQuery;
-        result.error = "ips must be a non-negative decimal integer";
-        return result;
+      const std::optional<std::size_t> n = ParseDecimal(pair.substr(4));
+      if (!n) return bad("ips must be a non-negative decimal integer");
+      result.max_ips = *n;
+    }
+    for (const auto& [name, max] : {std::pair<std::string_view, std::size_t>{"ipv4Prefix", 32},
+                                    std::pair<std::string_view, std::size_t>{"ipv6Prefix", 128}}) {
+      if (pair.size() <= name.size() || pair.substr(0, name.size()) != name ||
+          pair[name.size()] != '=') {
+        continue;
       }
-      result.max_ips = n;
+      const std::optional<std::size_t> prefix = ParseDecimal(pair.substr(name.size() + 1));
+      if (!prefix || *prefix > max) {
+        return bad(std::string(name) + " must be a decimal integer from 0 to " +
+                   std::to_string(max));
+      }
+      IpGrouping& grouping =
+          result.ip_grouping ? *result.ip_grouping : result.ip_grouping.emplace();
+      (name == "ipv4Prefix" ? grouping.ipv4_prefix : grouping.ipv6_prefix) =
+          static_cast<unsigned>(*prefix);
     }
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);

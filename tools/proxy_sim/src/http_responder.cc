@@ -133,7 +133,7 @@ class Connection {
         break;
     }
 
-    const std::string_view body = RenderBody(mode, route.max_ips);
+    const std::string_view body = RenderBody(mode, route);
     switch (mode) {
       case FaultMode::kSlow:
         return Trickle(body, keep_alive, minor) && keep_alive;
@@ -153,7 +153,7 @@ class Connection {
     }
   }
 
-  std::string_view RenderBody(FaultMode mode, std::optional<std::size_t> max_ips) {
+  std::string_view RenderBody(FaultMode mode, const RouteResult& route) {
     std::lock_guard lock(state_.mutex);
     Simulation& simulation = state_.simulation;
     if (mode == FaultMode::kRestart &&
@@ -168,8 +168,9 @@ class Connection {
       simulation.Advance();
     }
     // The view stays valid after unlocking: the writer belongs to this connection.
-    return writer_.Write(simulation,
-                         {.max_ips = max_ips, .hostile_names = mode == FaultMode::kHostileNames});
+    return writer_.Write(simulation, {.max_ips = route.max_ips,
+                                      .hostile_names = mode == FaultMode::kHostileNames,
+                                      .ip_grouping = route.ip_grouping});
   }
 
   // Holds the request unanswered until the client gives up or the server stops; what the

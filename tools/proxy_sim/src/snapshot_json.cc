@@ -5,6 +5,7 @@
 #include <cassert>
 #include <charconv>
 #include <cstring>
+#include <unordered_map>
 
 namespace proxy_sim {
 namespace {
@@ -261,16 +262,42 @@ std::string_view SnapshotWriter::Write(const Simulation& simulation,
   const auto& routes = simulation.route_names(options.hostile_names);
   const std::size_t ip_count = s.ip_active.size();
 
+  // The entries of the two per-IP maps: the IPs, or (grouped) their networks with summed values,
+  // in index order, which for networks is the order of first appearance.
+  const NetworkCache* networks = nullptr;
+  if (options.ip_grouping) {
+    networks = &Networks(simulation, options.hostile_names, *options.ip_grouping);
+    network_active_.assign(networks->names.size(), 0);
+    network_throughput_.assign(networks->names.size(), {});
+    for (std::size_t i = 0; i < ip_count; ++i) {
+      const std::uint32_t n = networks->network_of_ip[i];
+      network_active_[n] += s.ip_active[i];
+      network_throughput_[n].in += s.ip_throughput[i].in;
+      network_throughput_[n].out += s.ip_throughput[i].out;
+    }
+  }
+  const std::size_t entry_count = networks ? networks->names.size() : ip_count;
+  const auto active_of = [&](std::size_t j) -> std::uint64_t {
+    return networks ? network_active_[j] : s.ip_active[j];
+  };
+  const auto throughput_of = [&](std::size_t j) -> const InOutRate& {
+    return networks ? network_throughput_[j] : s.ip_throughput[j];
+  };
+
   // ?ips=N selects the top N by active connections: nth_element and a sort of the N winners,
-  // O(n + N log N), instead of sorting all n.
-  const bool limited = options.max_ips && *options.max_ips < ip_count;
-  std::size_t selected = ip_count;
+  // O(n + N log N), instead of sorting all n. Ties: lower index first for IPs, the smaller name
+  // for networks (as the exporter breaks them when it groups).
+  const bool limited = options.max_ips && *options.max_ips < entry_count;
+  std::size_t selected = entry_count;
   if (limited) {
     selected = *options.max_ips;
-    order_.resize(ip_count);
-    for (std::size_t i = 0; i < ip_count; ++i) order_[i] = static_cast<std::uint32_t>(i);
-    const auto more_active = [&s](std::uint32_t a, std::uint32_t b) {
-      return s.ip_active[a] != s.ip_active[b] ? s.ip_active[a] > s.ip_active[b] : a < b;
+    order_.resize(entry_count);
+    for (std::size_t i = 0; i < entry_count; ++i) order_[i] = static_cast<std::uint32_t>(i);
+    const auto more_active = [&](std::uint32_t a, std::uint32_t b) {
+      const std::uint64_t active_a = active_of(a);
+      const std::uint64_t active_b = active_of(b);
+      if (active_a != active_b) return active_a > active_b;
+      return networks ? networks->names[a] < networks->names[b] : a < b;
     };
     if (selected > 0) {
       std::nth_element(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(selected - 1),
@@ -279,7 +306,7 @@ std::string_view SnapshotWriter::Write(const Simulation& simulation,
                 more_active);
     }
   }
-  const auto ip_at = [&](std::size_t k) -> std::size_t { return limited ? order_[k] : k; };
+  const auto entry_at = [&](std::size_t k) -> std::size_t { return limited ? order_[k] : k; };
 
   const Generation generation = simulation.options().generation;
   const bool stats_api = generation == Generation::k19_6;
@@ -308,22 +335,30 @@ std::string_view SnapshotWriter::Write(const Simulation& simulation,
   }
   out.Append("},\"byIP\":{");
   // The hot loops: one capacity check per entry, then raw writes.
-  const KeyCache& keys = IpKeys(simulation, options.hostile_names);
+  const KeyCache& keys = networks ? networks->keys : IpKeys(simulation, options.hostile_names);
   const auto key = [&keys](std::size_t i) {
     return std::string_view(keys.text).substr(keys.offsets[i],
                                               keys.offsets[i + 1] - keys.offsets[i]);
   };
   for (std::size_t k = 0; k < selected; ++k) {
-    const std::size_t i = ip_at(k);
+    const std::size_t i = entry_at(k);
     const std::string_view name = key(i);
     char* p = out.Reserve(1 + name.size() + kMaxNumber);
     if (k > 0) *p++ = ',';
     std::memcpy(p, name.data(), name.size());
-    p = PutUnsigned(p + name.size(), s.ip_active[i]);
+    p = PutUnsigned(p + name.size(), active_of(i));
     out.CommitTo(p);
   }
   out.Append("},\"distinctIPs\":");
   out.Unsigned(ip_count);
+  if (networks) {
+    out.Append(",\"ipGrouping\":{\"ipv4Prefix\":");
+    out.Unsigned(networks->grouping.ipv4_prefix);
+    out.Append(",\"ipv6Prefix\":");
+    out.Unsigned(networks->grouping.ipv6_prefix);
+    out.Append("},\"distinctNetworks\":");
+    out.Unsigned(networks->names.size());
+  }
   if (stats_api) {
     // IProxyStats: getRequestsPerSecond() (requests of the last 60 s / 60) times 60, and
     // getThroughput(), the bytes of the connections open now. Nothing else.
@@ -361,15 +396,16 @@ std::string_view SnapshotWriter::Write(const Simulation& simulation,
   }
   out.Append("},\"byIP\":{");
   for (std::size_t k = 0; k < selected; ++k) {
-    const std::size_t i = ip_at(k);
+    const std::size_t i = entry_at(k);
     const std::string_view name = key(i);
+    const InOutRate& pair = throughput_of(i);
     char* p = out.Reserve(1 + name.size() + 16 + 2 * kMaxNumber);
     if (k > 0) *p++ = ',';
     std::memcpy(p, name.data(), name.size());
     p = PutLiteral(p + name.size(), "{\"in\":");
-    p = PutNumber(p, s.ip_throughput[i].in);
+    p = PutNumber(p, pair.in);
     p = PutLiteral(p, ",\"out\":");
-    p = PutNumber(p, s.ip_throughput[i].out);
+    p = PutNumber(p, pair.out);
     *p++ = '}';
     out.CommitTo(p);
   }
@@ -403,6 +439,39 @@ const SnapshotWriter::KeyCache& SnapshotWriter::IpKeys(const Simulation& simulat
   }
   cache.offsets.push_back(cache.text.size());
   cache.simulation_id = simulation.id();
+  return cache;
+}
+
+const SnapshotWriter::NetworkCache& SnapshotWriter::Networks(const Simulation& simulation,
+                                                             bool hostile,
+                                                             const IpGrouping& grouping) {
+  NetworkCache& cache = networks_;
+  if (cache.simulation_id == simulation.id() && cache.hostile == hostile &&
+      cache.grouping.ipv4_prefix == grouping.ipv4_prefix &&
+      cache.grouping.ipv6_prefix == grouping.ipv6_prefix) {
+    return cache;
+  }
+  const auto& ips = simulation.ip_names(hostile);
+  cache.network_of_ip.clear();
+  cache.names.clear();
+  std::unordered_map<std::string, std::uint32_t> index;
+  for (const std::string& ip : ips) {
+    std::string name = IpNetworkOf(ip, grouping).value_or(std::string(kInvalidNetwork));
+    const auto [it, added] = index.try_emplace(name, static_cast<std::uint32_t>(index.size()));
+    if (added) cache.names.push_back(std::move(name));
+    cache.network_of_ip.push_back(it->second);
+  }
+  cache.keys.text.clear();
+  cache.keys.offsets.clear();
+  for (const std::string& name : cache.names) {
+    cache.keys.offsets.push_back(cache.keys.text.size());
+    AppendJsonString(cache.keys.text, name);
+    cache.keys.text += ':';
+  }
+  cache.keys.offsets.push_back(cache.keys.text.size());
+  cache.simulation_id = simulation.id();
+  cache.hostile = hostile;
+  cache.grouping = grouping;
   return cache;
 }
 

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "proxy_sim/ip_grouping.h"
+
 // A minimal HTTP/1.x request parser (RFC 9112), enough for GET /v1/snapshot. Pure functions.
 namespace proxy_sim {
 
@@ -36,12 +38,14 @@ enum class RouteKind { kSnapshot, kNotFound, kMethodNotAllowed, kBadQuery };
 
 struct RouteResult {
   RouteKind kind = RouteKind::kNotFound;
-  std::optional<std::size_t> max_ips;  // kSnapshot: ?ips=N
-  std::string error;                   // kBadQuery: why
+  std::optional<std::size_t> max_ips;     // kSnapshot: ?ips=N
+  std::optional<IpGrouping> ip_grouping;  // kSnapshot: ?ipv4Prefix=&ipv6Prefix= (either)
+  std::string error;                      // kBadQuery: why
 };
 
-// GET /v1/snapshot[?ips=N] → kSnapshot; another method on that path → kMethodNotAllowed;
-// another path → kNotFound; a malformed ips value → kBadQuery. Other query keys are ignored.
+// GET /v1/snapshot[?ips=N][&ipv4Prefix=P4][&ipv6Prefix=P6] → kSnapshot (one prefix given: the
+// other is its default); another method on that path → kMethodNotAllowed; another path →
+// kNotFound; a malformed ips or prefix value → kBadQuery naming it. Other query keys are ignored.
 RouteResult RouteRequest(const HttpRequest& request);
 
 }  // namespace proxy_sim

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "proxy_sim/ip_grouping.h"
 #include "proxy_sim/simulation.h"
 
 // Serialises a simulation state as a protocol v1 snapshot (docs/snapshot-protocol.md), in the
@@ -22,6 +23,11 @@ struct SnapshotOptions {
   std::optional<std::size_t> max_ips;
   // Use the hostile names of Simulation (routes, IPs, backends and domains).
   bool hostile_names = false;
+  // ?ipv4Prefix=&ipv6Prefix=: connections.byIP and throughput.byIP sum the IPs per network
+  // (names that are not addresses under "invalid"), networks in order of first appearance or,
+  // with max_ips, the max_ips networks with the most active connections (ties: smaller name);
+  // connections gains ipGrouping and distinctNetworks (docs/snapshot-protocol.md).
+  std::optional<IpGrouping> ip_grouping;
 };
 
 // Reuses its buffers across calls, so steady-state writes do not allocate. Not thread-safe;
@@ -40,9 +46,24 @@ class SnapshotWriter {
   };
   const KeyCache& IpKeys(const Simulation& simulation, bool hostile);
 
+  // The networks of one simulation's IP names under one grouping, numbered by first appearance.
+  struct NetworkCache {
+    std::uint64_t simulation_id = 0;  // 0: empty
+    bool hostile = false;
+    IpGrouping grouping;
+    std::vector<std::uint32_t> network_of_ip;  // index = IP
+    std::vector<std::string> names;            // index = network
+    KeyCache keys;                             // the names as JSON keys
+  };
+  const NetworkCache& Networks(const Simulation& simulation, bool hostile,
+                               const IpGrouping& grouping);
+
   std::string buffer_;
   std::vector<std::uint32_t> order_;
   KeyCache ip_keys_[2];  // [hostile]
+  NetworkCache networks_;
+  std::vector<std::uint64_t> network_active_;  // per network, one Write
+  std::vector<InOutRate> network_throughput_;  // per network, one Write
 };
 
 // Convenience for tests: one snapshot as an owned string.
