@@ -15,6 +15,7 @@
 #include "exporter/config/config.h"
 #include "exporter/log/log.h"
 #include "exporter/web/http_server.h"
+#include "exporter/web/systemd_sockets.h"
 #include "exporter/web/web_security.h"
 
 namespace {
@@ -153,10 +154,18 @@ int main(int argc, char** argv) {
                           {"revision", std::string(exporter::collector::BuildRevision())}});
 
   exporter::collector::Collector collector(FetcherOf(config), CollectorOptionsOf(config));
+  exporter::web::HttpServerOptions server_options = ServerOptionsOf(config, security);
+  if (config.web.systemd_socket) {
+    exporter::web::SystemdSockets sockets = exporter::web::TakeSystemdSockets();
+    if (sockets.fds.empty()) {
+      exporter::log::LogError("cannot use the systemd sockets", {{"err", sockets.error}});
+      return kExitFailure;
+    }
+    server_options.listen_fds = std::move(sockets.fds);
+  }
   std::unique_ptr<exporter::web::HttpServer> server;
   try {
-    server =
-        std::make_unique<exporter::web::HttpServer>(ServerOptionsOf(config, security), collector);
+    server = std::make_unique<exporter::web::HttpServer>(std::move(server_options), collector);
   } catch (const exporter::web::ListenError& e) {
     exporter::log::LogError("cannot start the web server", {{"err", e.what()}});
     return kExitFailure;
@@ -166,8 +175,9 @@ int main(int argc, char** argv) {
     if (!ports.empty()) ports += ',';
     ports += std::to_string(port);
   }
-  std::string addresses;
+  std::string addresses = config.web.systemd_socket ? "systemd-socket" : "";
   for (const std::string& address : config.web.listen_addresses) {
+    if (config.web.systemd_socket) break;
     if (!addresses.empty()) addresses += ',';
     addresses += address;
   }

@@ -7,17 +7,18 @@
 # SSL_get1_peer_certificate), civetweb's dlsym table holds a null pointer for it, and the first
 # TLS connection calls it: a plain `curl -k` to the TLS port kills the process.
 # Here: -DOPENSSL_API_3_0, dynamic SSL loading off, OpenSSL linked directly, a static library.
-# One small patch on top of Debian's (scripts/civetweb-1.15-exporter.patch, two hunks): a request
-# head larger than max_request_size gets 431 instead of 400, and a method missing from civetweb's
-# table (TRACE, anything made up) reaches the exporter's handler, which answers 405, instead of
-# getting 400.
+# One small patch on top of Debian's (scripts/civetweb-1.15-exporter.patch): a request head larger
+# than max_request_size gets 431 instead of 400; a method missing from civetweb's table (TRACE,
+# anything made up) reaches the exporter's handler, which answers 405, instead of getting 400; and
+# a listening_ports entry "fd:N" adopts an inherited listening socket (systemd socket activation,
+# --web.systemd-socket), which civetweb 1.15 can only create itself.
 #
 # Needs dpkg-dev, libssl-dev, cmake and a deb-src entry for bookworm (added here if missing).
 # Safe to run again: does nothing when the stamp of this exact recipe is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 prefix=${1:-$PWD/.deps/civetweb}
-recipe_version=2  # bump when the flags below change, so existing builds are redone
+recipe_version=3  # bump when the flags or the patch change, so existing builds are redone
 stamp="$prefix/.built-from-debian-source-v$recipe_version"
 if [[ -f "$stamp" ]]; then
   exit 0

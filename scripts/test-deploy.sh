@@ -14,7 +14,8 @@
 #   3b. deploy/kubernetes/sidecar/{container,native} render against the sample Deployment in
 #      deploy/kubernetes/test/my-smartproxy and pass test/check-sidecar.mjs and the schemas; copies
 #      with a wrong Deployment or proxy container name fail;
-#   4. the systemd unit in deploy/systemd/, offline: `systemd-analyze verify` is clean,
+#   4. the systemd unit in deploy/systemd/, offline: `systemd-analyze verify` is clean (also for
+#      the socket-activation pair: smartproxy-exporter.socket and the service's drop-in),
 #      `systemd-analyze security --offline` rates it at most 1.5, and the sysusers.d file applies
 #      (skipped only when systemd-analyze is not installed);
 #   5. the dashboard test: grafana/test/dashboard_lint.py (Grafana's dashboard-linter rules),
@@ -286,6 +287,23 @@ systemd_unit() {
   out=$(systemd-analyze verify "$work/systemd/$unit" 2>&1) && [[ -z $out ]] ||
     { echo "$out"; echo "systemd-analyze verify deploy/systemd/$unit: not clean"; return 1; }
   echo "systemd-analyze verify: clean"
+  # Socket activation: the .socket unit and the service with its drop-in (which verify reads
+  # from the unit's directory), clean as a pair; the drop-in must run --web.systemd-socket, and a
+  # bad key in it must be seen (or the drop-in is not what verify read).
+  local dropin=smartproxy-exporter.service.d/socket-activation.conf
+  mkdir -p "$work/systemd/smartproxy-exporter.service.d"
+  cp deploy/systemd/smartproxy-exporter.socket "$work/systemd/"
+  sed "s|/usr/local/bin/smartproxy_exporter|$exporter|g" "deploy/systemd/$dropin" >"$work/systemd/$dropin"
+  grep -q -- '--web.systemd-socket$' "$work/systemd/$dropin" ||
+    { echo "deploy/systemd/$dropin does not pass --web.systemd-socket"; return 1; }
+  out=$(systemd-analyze verify "$work/systemd/smartproxy-exporter.socket" "$work/systemd/$unit" 2>&1) &&
+    [[ -z $out ]] || { echo "$out"; echo "systemd-analyze verify of the socket unit pair: not clean"; return 1; }
+  echo "Bogus=1" >>"$work/systemd/$dropin"
+  out=$(systemd-analyze verify "$work/systemd/$unit" 2>&1)
+  [[ $out == *"Unknown key 'Bogus'"* ]] ||
+    { echo "systemd-analyze verify did not read the drop-in $dropin"; return 1; }
+  rm -r "$work/systemd/smartproxy-exporter.service.d" "$work/systemd/smartproxy-exporter.socket"
+  echo "systemd-analyze verify of smartproxy-exporter.socket + the service with its drop-in: clean"
   # --threshold is on the internal 0-100 scale: 15 is an exposure of 1.5.
   systemd-analyze security --offline=true --threshold=15 --no-pager "$work/systemd/$unit" \
     >"$work/security.txt" 2>&1

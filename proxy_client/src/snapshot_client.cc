@@ -175,7 +175,16 @@ Expected<FetchResult, FetchError> SnapshotClient::Fetch(const FetchRequest& requ
     return FetchError{FetchErrorKind::kTimeout, "no time left to fetch a snapshot"};
   }
   std::string url = "http://localhost/v1/snapshot";
-  if (request.ips.has_value()) url += "?ips=" + std::to_string(*request.ips);
+  char separator = '?';
+  if (request.ips.has_value()) {
+    url += separator + std::string("ips=") + std::to_string(*request.ips);
+    separator = '&';
+  }
+  if (request.ip_grouping.has_value()) {
+    url += separator + std::string("ipv4Prefix=") +
+           std::to_string(request.ip_grouping->ipv4_prefix) +
+           "&ipv6Prefix=" + std::to_string(request.ip_grouping->ipv6_prefix);
+  }
   curl_easy_setopt(impl.curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(impl.curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.deadline.count()));
   curl_easy_setopt(impl.curl, CURLOPT_CONNECTTIMEOUT_MS,

@@ -395,6 +395,41 @@ bool ParseProxy(element value, const Path& path, ProxyInfo* proxy, std::string* 
   return true;
 }
 
+// A prefix length: an integer from 0 to `max`.
+bool PrefixLength(element value, const Path& path, unsigned max, unsigned* out,
+                  std::string* error) {
+  const std::string expected = "an integer prefix length from 0 to " + std::to_string(max);
+  if (!IsNumber(value)) return Fail(path, expected, value, error);
+  const double number = AsDouble(value);
+  if (!(number >= 0 && number <= max) || number != std::floor(number)) {
+    return Fail(path, expected, value, error);
+  }
+  *out = static_cast<unsigned>(number);
+  return true;
+}
+
+// connections.ipGrouping (protocol 1.1): both prefixes are required.
+bool ParseIpGrouping(element value, const Path& path, IpGrouping* grouping, std::string* error) {
+  object fields;
+  if (!Object(value, path, &fields, error)) return false;
+  bool has_ipv4 = false;
+  bool has_ipv6 = false;
+  for (auto field : fields) {
+    bool ok = true;
+    if (field.key == "ipv4Prefix") {
+      ok = PrefixLength(field.value, path.Field("ipv4Prefix"), 32, &grouping->ipv4_prefix, error);
+      has_ipv4 = true;
+    } else if (field.key == "ipv6Prefix") {
+      ok = PrefixLength(field.value, path.Field("ipv6Prefix"), 128, &grouping->ipv6_prefix, error);
+      has_ipv6 = true;
+    }
+    if (!ok) return false;
+  }
+  if (!has_ipv4) return FailMissing(path, "ipv4Prefix", error);
+  if (!has_ipv6) return FailMissing(path, "ipv6Prefix", error);
+  return true;
+}
+
 bool ParseConnections(element value, const Path& path, NameIndex& index, Connections* connections,
                       std::string* error) {
   object fields;
@@ -417,6 +452,12 @@ bool ParseConnections(element value, const Path& path, NameIndex& index, Connect
                             Fresh(&connections->by_ip), error);
     } else if (field.key == "distinctIPs") {
       ok = Gauge(field.value, path.Field("distinctIPs"), Fresh(&connections->distinct_ips), error);
+    } else if (field.key == "ipGrouping") {
+      ok = ParseIpGrouping(field.value, path.Field("ipGrouping"), Fresh(&connections->ip_grouping),
+                           error);
+    } else if (field.key == "distinctNetworks") {
+      ok = Gauge(field.value, path.Field("distinctNetworks"),
+                 Fresh(&connections->distinct_networks), error);
     }
     if (!ok) return false;
   }

@@ -3,85 +3,14 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
-#include <cctype>
-#include <cstdio>
-#include <functional>
-#include <memory>
-#include <regex>
-
 #include "exposition.h"
 #include "http_get.h"
 #include "processes.h"
+#include "prometheus_api.h"
 #include "test_pki.h"
 
 using namespace std::chrono_literals;
 using namespace test_support;
-
-namespace {
-
-// The first sample value of an instant-vector query, or nullopt when the result is empty.
-std::optional<double> QueryValue(int prometheus_port, const std::string& promql) {
-  std::string encoded;
-  for (const unsigned char c : promql) {
-    if (std::isalnum(c) || c == '_' || c == '.' || c == '-') {
-      encoded += static_cast<char>(c);
-    } else {
-      char hex[4];
-      std::snprintf(hex, sizeof hex, "%%%02X", c);
-      encoded += hex;
-    }
-  }
-  const auto response = HttpGet("http://127.0.0.1:" + std::to_string(prometheus_port) +
-                                "/api/v1/query?query=" + encoded);
-  if (response.status != 200) return std::nullopt;
-  static const std::regex value(R"re("value":\[[0-9.e+]+,"([^"]+)"\])re");
-  std::smatch match;
-  if (!std::regex_search(response.body, match, value)) return std::nullopt;
-  return std::stod(match[1].str());
-}
-
-// Polls `promql` until its first value satisfies `holds` or `timeout` passes.
-bool QueryUntil(int prometheus_port, const std::string& promql,
-                const std::function<bool(double)>& holds, std::chrono::milliseconds timeout) {
-  return PollUntil(
-      [&] {
-        const auto value = QueryValue(prometheus_port, promql);
-        return value && holds(*value);
-      },
-      timeout);
-}
-
-// Prometheus (Debian's package) with `scrape_configs` (YAML, indented under the key), scraping
-// every second, on a free loopback port with its data in `dir`.
-class PrometheusProcess {
- public:
-  PrometheusProcess(const TempDir& dir, const std::string& scrape_configs)
-      : port_(FreeLoopbackPort()) {
-    const auto which = RunCommand("command -v prometheus");
-    REQUIRE_MESSAGE(
-        which.exit_code == 0,
-        "prometheus not found: scripts/setup.sh installs Debian's `prometheus` package");
-    WriteFile(dir.File("prometheus.yml"),
-              "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\nscrape_configs:\n" +
-                  scrape_configs);
-    process_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{"/usr/bin/prometheus",
-                                 "--config.file=" + dir.File("prometheus.yml"),
-                                 "--storage.tsdb.path=" + dir.File("data"),
-                                 "--web.listen-address=127.0.0.1:" + std::to_string(port_)},
-        dir.path());
-  }
-  ~PrometheusProcess() { process_->Stop(SIGTERM, 10s); }
-
-  int port() const { return port_; }
-  std::string Log() const { return process_->Stderr(); }
-
- private:
-  int port_;
-  std::unique_ptr<ChildProcess> process_;
-};
-
-}  // namespace
 
 TEST_CASE("A real Prometheus scrapes the exporter: up is 1 and the connection rate positive") {
   TempDir dir;

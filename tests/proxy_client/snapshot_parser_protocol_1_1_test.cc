@@ -347,3 +347,48 @@ TEST_CASE("Parser reads a large backends map with hostile names") {
   CHECK((*s.backends)[3].second.protocol == "h2");
   CHECK((*s.backends)[3 + 1999].second.total == 1999);
 }
+
+namespace {
+
+std::string WithConnections(const std::string& extra) {
+  return R"({"schemaVersion":1,"timestamp":1764043200123,"connections":{"active":2,"total":7,)" +
+         extra + "}}";
+}
+
+}  // namespace
+
+TEST_CASE("connections.ipGrouping and distinctNetworks say how a source grouped the IPs") {
+  const Snapshot grouped =
+      Parsed(WithConnections(R"("byIP":{"203.0.113.0/24":2},"distinctIPs":5,"distinctNetworks":3,)"
+                             R"("ipGrouping":{"ipv4Prefix":24,"ipv6Prefix":64,"future":true})"));
+  REQUIRE(grouped.connections.ip_grouping.has_value());
+  CHECK(grouped.connections.ip_grouping->ipv4_prefix == 24);
+  CHECK(grouped.connections.ip_grouping->ipv6_prefix == 64);
+  CHECK(grouped.connections.distinct_networks == 3.0);
+  CHECK(grouped.connections.distinct_ips == 5.0);
+  const Snapshot edges =
+      Parsed(WithConnections(R"("ipGrouping":{"ipv6Prefix":128,"ipv4Prefix":0})"));
+  CHECK(edges.connections.ip_grouping == proxy_client::IpGrouping{0, 128});
+  const Snapshot plain = Parsed(Minimal());
+  CHECK_FALSE(plain.connections.ip_grouping.has_value());
+  CHECK_FALSE(plain.connections.distinct_networks.has_value());
+}
+
+TEST_CASE("A malformed ipGrouping is refused, naming the member") {
+  const auto error = [](const std::string& grouping) {
+    return ErrorOf(WithConnections(R"("ipGrouping":)" + grouping));
+  };
+  CHECK(error(R"({"ipv4Prefix":33,"ipv6Prefix":64})").find("connections.ipGrouping.ipv4Prefix") !=
+        std::string::npos);
+  CHECK(error(R"({"ipv4Prefix":24,"ipv6Prefix":129})").find("connections.ipGrouping.ipv6Prefix") !=
+        std::string::npos);
+  CHECK(error(R"({"ipv4Prefix":24.5,"ipv6Prefix":64})").find("integer prefix length") !=
+        std::string::npos);
+  CHECK(error(R"({"ipv4Prefix":"24","ipv6Prefix":64})").find("ipv4Prefix") != std::string::npos);
+  CHECK(error(R"({"ipv4Prefix":-1,"ipv6Prefix":64})").find("ipv4Prefix") != std::string::npos);
+  CHECK(error(R"({"ipv4Prefix":24})").find("ipv6Prefix") != std::string::npos);
+  CHECK(error(R"({"ipv6Prefix":64})").find("ipv4Prefix") != std::string::npos);
+  CHECK(error("[24,64]").find("connections.ipGrouping") != std::string::npos);
+  CHECK(ErrorOf(WithConnections(R"("distinctNetworks":-2)")).find("distinctNetworks") !=
+        std::string::npos);
+}

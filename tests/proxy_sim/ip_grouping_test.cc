@@ -185,10 +185,12 @@ TEST_CASE("A grouped snapshot without a cut lists every network with its sums") 
                                                     grouped.connections.by_ip->end());
   CHECK(grouped_connections == connections);
   REQUIRE(grouped.throughput->by_ip->size() == throughput.size());
-  for (const auto& [network, pair] : *grouped.throughput->by_ip) {
+  // Not a structured binding: CAPTURE's lambda cannot capture one before C++23 (clang).
+  for (const auto& entry : *grouped.throughput->by_ip) {
+    const std::string& network = entry.first;
     CAPTURE(network);
-    CHECK(pair.in == throughput[network].in);
-    CHECK(pair.out == throughput[network].out);
+    CHECK(entry.second.in == throughput[network].in);
+    CHECK(entry.second.out == throughput[network].out);
   }
   CHECK(grouped.connections.distinct_ips == 2000);
 }

@@ -12,7 +12,7 @@ import path from 'node:path';
 import test from 'node:test';
 import { serveSnapshots } from '../index.js';
 import {
-  FakeSmartProxy1962, fakeMetricsProxy, fakeProxy27, sampleMetricsData,
+  FakeSmartProxy1962, fakeMetricsProxy, fakeProxy27, fakeProxyWithClients, sampleMetricsData,
 } from '../testing/fake_proxies.mjs';
 import { makeTempDir } from '../testing/unix_http.mjs';
 
@@ -78,8 +78,9 @@ function stopProcess(child) {
 }
 
 // Serves `proxy` through the adapter, runs the exporter against it, and resolves to the first
-// /metrics text with smartproxy_up 1 (or to undefined when the test was skipped).
-async function exposeThroughChain(t, proxy) {
+// /metrics text with smartproxy_up 1 (or to undefined when the test was skipped). `config`: the
+// exporter's YAML config file, if any; `log.stderr` receives the exporter's log.
+async function exposeThroughChain(t, proxy, { config, log } = {}) {
   const binary = process.env.SMARTPROXY_EXPORTER_BIN;
   if (!binary) {
     const reason = 'SMARTPROXY_EXPORTER_BIN is not set: build the exporter and point it at the binary';
@@ -98,7 +99,13 @@ async function exposeThroughChain(t, proxy) {
   let stderr = '';
   try {
     const port = await pickFreePort();
-    exporter = spawn(binary, [`--proxy.socket=${socketPath}`, `--web.listen-address=127.0.0.1:${port}`], {
+    const args = [`--proxy.socket=${socketPath}`, `--web.listen-address=127.0.0.1:${port}`];
+    if (config !== undefined) {
+      const configPath = path.join(temp.dir, 'exporter.yml');
+      fs.writeFileSync(configPath, config);
+      args.push(`--config.file=${configPath}`);
+    }
+    exporter = spawn(binary, args, {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     exporter.stderr.setEncoding('utf8');
@@ -125,6 +132,7 @@ async function exposeThroughChain(t, proxy) {
     assert.fail(`no /metrics with smartproxy_up 1 within ${kDeadlineMs} ms (${lastProblem}); stderr:\n${stderr}`);
   } finally {
     if (exporter) await stopProcess(exporter);
+    if (log) log.stderr = stderr;
     await handle.close();
     await temp.cleanup();
   }
@@ -211,4 +219,36 @@ test('chain, 27.x-like (async IMetrics, plain objects): backends, protocols, UDP
     ['smartproxy_domain_requests_per_second', { domain: 'example.com', window: '1s' }, 3],
     ['smartproxy_domain_requests_per_second', { domain: 'example.com', window: '60s' }, 3],
   ]);
+});
+
+test('chain, anonymize: prefix: the adapter groups at the source, the exporter takes its networks', async (t) => {
+  // 2,000 clients 10.0.0.0 .. 10.0.7.207: eight /24 networks, summed here independently.
+  const proxy = fakeProxyWithClients(2000);
+  const byNetwork = new Map();
+  const { byIP } = proxy.getMetrics().connections;
+  for (const [ip, count] of byIP()) {
+    const network = `${ip.split('.').slice(0, 3).join('.')}.0/24`;
+    byNetwork.set(network, (byNetwork.get(network) ?? 0) + count);
+  }
+  const ranked = [...byNetwork].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const log = {};
+  const exposition = await exposeThroughChain(t, proxy, {
+    config: 'metrics:\n  ips:\n    anonymize: prefix\n    top: 3\n',
+    log,
+  });
+  if (exposition === undefined) return;
+  const expected = ranked.slice(0, 3).map(([network, count]) =>
+    ['smartproxy_ip_connections_active', { ip: network }, count]);
+  const other = ranked.slice(3).reduce((sum, [, count]) => sum + count, 0);
+  assertExposition(exposition, [
+    ...expected,
+    ['smartproxy_ip_connections_active', { ip: 'other' }, other],
+    ['smartproxy_exporter_aggregated_series', { kind: 'ip' }, ranked.length - 3],
+    ['smartproxy_client_ips', {}, 2000],
+  ]);
+  assert.doesNotMatch(exposition, /ip="10\.0\.\d+\.\d+"/, 'a full client address reached /metrics');
+  // The exporter asked for networks and got them (3 of them, not 2,000 addresses: a snapshot of
+  // every IP here is over 100 kB), and never fell back to fetching every IP.
+  assert.ok(sampleValue(exposition, 'smartproxy_exporter_snapshot_size_bytes') < 10000, exposition);
+  assert.doesNotMatch(log.stderr, /does not group client IPs at the source/, log.stderr);
 });

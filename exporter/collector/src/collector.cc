@@ -72,8 +72,9 @@ struct Collector::TextBufferPool : std::enable_shared_from_this<TextBufferPool> 
 Collector::Collector(SnapshotFetcher fetcher, CollectorOptions options, Clock clock)
     : clock_(clock ? std::move(clock) : Clock([] { return std::chrono::system_clock::now(); })),
       fetcher_(std::move(fetcher)),
-      options_(std::make_shared<const CollectorOptions>(std::move(options))),
-      text_pool_(std::make_shared<TextBufferPool>()) {}
+      options_(std::make_shared<const CollectorOptions>(std::move(options))) {
+  for (auto& pool : text_pools_) pool = std::make_shared<TextBufferPool>();
+}
 
 void Collector::Reconfigure(SnapshotFetcher fetcher, CollectorOptions options) {
   std::lock_guard lock(mutex_);
@@ -116,19 +117,11 @@ std::shared_ptr<const Collector::FetchRecord> Collector::FetchShared(
   lock.unlock();
 
   fetches_started_++;
-  proxy_client::FetchRequest request;
-  request.deadline = deadline;
-  // ips.top is pushed down to the proxy, unless IPs are anonymised: networks are summed over
-  // every IP before the top-N cut, so then every IP is needed.
-  if (options.metrics.ips.top == 0) {
-    request.ips = 0;
-  } else if (options.metrics.ips.anonymize == conversion::IpAnonymization::kNone) {
-    request.ips = options.metrics.ips.top;
-  }
   const auto started = std::chrono::steady_clock::now();
   std::shared_ptr<FetchRecord> record;
   try {
-    record = std::make_shared<FetchRecord>(fetcher(request), std::chrono::duration<double>{});
+    record = std::make_shared<FetchRecord>(FetchSnapshot(fetcher, options, deadline),
+                                           std::chrono::duration<double>{});
   } catch (const std::exception& e) {
     FetchError failed{FetchErrorKind::kConnect, std::string("snapshot fetch failed: ") + e.what()};
     record = std::make_shared<FetchRecord>(std::move(failed), std::chrono::duration<double>{});
@@ -142,6 +135,66 @@ std::shared_ptr<const Collector::FetchRecord> Collector::FetchShared(
   in_flight_.reset();
   flight_done_.notify_all();
   return record;
+}
+
+// ips.top is pushed down to the proxy. With `anonymize: prefix`, networks are summed over every
+// IP before the top-N cut: the proxy is asked to group at the source (protocol 1.1), so that
+// full client addresses never leave it; a proxy whose answer does not say it grouped (an older
+// adapter) is asked again at once for every IP, grouped here, and is asked for every IP from
+// then on, until its proxy.instance changes (a restart, perhaps with a newer adapter).
+FetchOutcome Collector::FetchSnapshot(const SnapshotFetcher& fetcher,
+                                      const CollectorOptions& options,
+                                      std::chrono::milliseconds deadline) const {
+  const conversion::IpOptions& ips = options.metrics.ips;
+  proxy_client::FetchRequest request;
+  request.deadline = deadline;
+  if (ips.top == 0) {
+    request.ips = 0;
+    return fetcher(request);
+  }
+  if (ips.anonymize == conversion::IpAnonymization::kNone) {
+    request.ips = ips.top;
+    return fetcher(request);
+  }
+  const proxy_client::IpGrouping wanted{ips.ipv4_prefix, ips.ipv6_prefix};
+  const auto instance_of = [](const FetchOutcome& outcome) {
+    const auto& proxy = outcome.value().snapshot.proxy;
+    return proxy && proxy->instance ? *proxy->instance : std::string();
+  };
+  if (!source_cannot_group_) {
+    const auto started = std::chrono::steady_clock::now();
+    request.ips = ips.top;
+    request.ip_grouping = wanted;
+    FetchOutcome grouped = fetcher(request);
+    const bool ignored =
+        grouped.has_value() && grouped.value().snapshot.connections.ip_grouping != wanted;
+    // A source that refuses the parameters it does not know (400) cannot group either.
+    const bool refused = !grouped.has_value() &&
+                         grouped.error().kind == FetchErrorKind::kHttpStatus &&
+                         grouped.error().message.find("HTTP 400") != std::string::npos;
+    if (!ignored && !refused) return grouped;
+    source_cannot_group_ = true;
+    ungrouped_instance_ = ignored ? instance_of(grouped) : std::string();
+    log::LogWarn(
+        "proxy does not group client IPs at the source; fetching every IP and grouping "
+        "here (full client addresses leave the proxy: update the adapter)",
+        {{"answer", ignored ? "no connections.ipGrouping" : "HTTP 400"}});
+    const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    request.deadline = deadline - spent;
+  }
+  request.ips.reset();
+  request.ip_grouping.reset();
+  FetchOutcome every_ip = fetcher(request);
+  if (every_ip.has_value() && source_cannot_group_) {
+    const std::string instance = instance_of(every_ip);
+    if (ungrouped_instance_.empty()) {
+      ungrouped_instance_ = instance;
+    } else if (instance != ungrouped_instance_) {
+      source_cannot_group_ = false;  // another proxy process: ask it to group on the next fetch
+    }
+  }
+  return every_ip;
 }
 
 // Counts the error and logs once per change of state (up→down, down→up, another reason), not
@@ -178,6 +231,8 @@ void Collector::WriteOwnMetrics(const CollectorOptions& options, const FetchReco
                                 const conversion::AggregationCounts& folded,
                                 conversion::SampleSink* sink) const {
   const conversion::MetricsOptions& metrics = options.metrics;
+  // The exporter's counters count since it started.
+  const std::optional<double> started = ProcessStartTimeSeconds();
   sink->Family({Name(metrics, "exporter_build_info"),
                 "A metric with a constant '1' value labeled by version and revision of "
                 "smartproxy_exporter.",
@@ -185,10 +240,11 @@ void Collector::WriteOwnMetrics(const CollectorOptions& options, const FetchReco
   sink->Sample(1, {{"revision", BuildRevision()}, {"version", BuildVersion()}});
   if (!options.exporter_metrics) return;
   sink->Single({Name(metrics, "exporter_scrapes_total"), "Scrapes of the metrics endpoint served.",
-                MetricType::kCounter},
+                MetricType::kCounter, started},
                static_cast<double>(scrapes_total_.load()));
   sink->Family({Name(metrics, "exporter_snapshot_errors_total"),
-                "Snapshot fetches from the proxy that failed, by reason.", MetricType::kCounter});
+                "Snapshot fetches from the proxy that failed, by reason.", MetricType::kCounter,
+                started});
   for (const auto& kind : proxy_client::kFetchErrorKinds) {
     sink->Sample(static_cast<double>(errors_total_[FetchErrorKindIndex(kind.kind)].load()),
                  {{"reason", kind.name}});
@@ -221,42 +277,52 @@ std::shared_ptr<const Collector::FetchRecord> Collector::BeginScrape(
   return FetchShared(deadline, **options);
 }
 
-ScrapeText Collector::Scrape(std::chrono::milliseconds deadline) const {
+// The snapshot's text of `record` in `format`: rendered by the first scrape that needs it; the
+// others sharing this fetch wait for it and serve the same bytes, so four concurrent scrapes
+// cost one conversion, not four.
+std::shared_ptr<const TextBuffer> Collector::RenderSnapshot(
+    const FetchRecord& record, const conversion::MetricsOptions& metrics,
+    conversion::TextFormat format, conversion::AggregationCounts* folded) const {
+  const auto index = static_cast<std::size_t>(format);
+  FetchRecord::Rendering& rendering = record.renderings[index];
+  std::call_once(rendering.once, [&] {
+    // Sized up front: growing tens of MB by doubling copies the text and, during each copy,
+    // holds the old buffer and the new one. The guess errs high: the last text, or 4x the
+    // JSON (the per-IP series take ~3.3x their JSON), whichever is larger.
+    const std::shared_ptr<TextBuffer> rendered = text_pools_[index]->Take(
+        std::max(last_snapshot_text_bytes_[index].load(), 4 * record.outcome.value().body_bytes));
+    conversion::TextWriter writer(rendered.get(), format);
+    rendering.folded = conversion::WriteSnapshotMetrics(record.outcome.value().snapshot, metrics,
+                                                        clock_(), &writer);
+    last_snapshot_text_bytes_[index] = rendered->size();
+    rendering.text = rendered;
+  });
+  *folded = rendering.folded;
+  return rendering.text;
+}
+
+ScrapeText Collector::Scrape(std::chrono::milliseconds deadline,
+                             conversion::TextFormat format) const {
   std::shared_ptr<const CollectorOptions> options;
   const std::shared_ptr<const FetchRecord> record = BeginScrape(deadline, &options);
   const conversion::MetricsOptions& metrics = options->metrics;
   const bool up = record->outcome.has_value();
   ScrapeText text;
+  text.format = format;
   {
     TextBuffer head(512);
-    conversion::TextWriter writer(&head);
+    conversion::TextWriter writer(&head, format);
     writer.Single({Name(metrics, "up"),
                    "1 when this scrape's snapshot was fetched from the proxy and parsed, else 0."},
                   up ? 1 : 0);
     text.head = head.view();
   }
   conversion::AggregationCounts folded;
-  if (up) {
-    // Rendered by the first scrape that needs it; the others sharing this fetch wait for it and
-    // serve the same bytes, so four concurrent scrapes cost one conversion, not four.
-    std::call_once(record->rendered, [&] {
-      // Sized up front: growing tens of MB by doubling copies the text and, during each copy,
-      // holds the old buffer and the new one. The guess errs high: the last text, or 4x the
-      // JSON (the per-IP series take ~3.3x their JSON), whichever is larger.
-      const std::shared_ptr<TextBuffer> rendered = text_pool_->Take(
-          std::max(last_snapshot_text_bytes_.load(), 4 * record->outcome.value().body_bytes));
-      conversion::TextWriter writer(rendered.get());
-      record->folded = conversion::WriteSnapshotMetrics(record->outcome.value().snapshot, metrics,
-                                                        clock_(), &writer);
-      last_snapshot_text_bytes_ = rendered->size();
-      record->snapshot_text = rendered;
-    });
-    text.snapshot = record->snapshot_text;
-    folded = record->folded;
-  }
+  if (up) text.snapshot = RenderSnapshot(*record, metrics, format, &folded);
   TextBuffer tail(kOwnMetricsBytes);
-  conversion::TextWriter writer(&tail);
+  conversion::TextWriter writer(&tail, format);
   WriteOwnMetrics(*options, *record, folded, &writer);
+  writer.End();
   text.tail = tail.view();
   return text;
 }

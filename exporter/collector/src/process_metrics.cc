@@ -125,11 +125,18 @@ std::optional<double> OpenFds() {
 
 }  // namespace
 
+std::optional<double> ProcessStartTimeSeconds() {
+  // The start time never changes: read once, on the first call.
+  static const std::optional<double> start_time_seconds = StartTimeSeconds();
+  return start_time_seconds;
+}
+
 void WriteProcessMetrics(conversion::SampleSink* sink) {
   using conversion::MetricType;
+  const std::optional<double> start_time_seconds = ProcessStartTimeSeconds();
   if (const auto cpu_seconds = CpuSeconds()) {
     sink->Single({"process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
-                  MetricType::kCounter},
+                  MetricType::kCounter, start_time_seconds},
                  *cpu_seconds);
   }
   if (const auto memory = ReadMemory()) {
@@ -138,8 +145,6 @@ void WriteProcessMetrics(conversion::SampleSink* sink) {
     sink->Single({"process_virtual_memory_bytes", "Virtual memory size in bytes."},
                  memory->virtual_bytes);
   }
-  // The start time never changes: read once, on the first scrape.
-  static const std::optional<double> start_time_seconds = StartTimeSeconds();
   if (start_time_seconds) {
     sink->Single(
         {"process_start_time_seconds", "Start time of the process since unix epoch in seconds."},

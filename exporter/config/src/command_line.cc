@@ -59,6 +59,13 @@ const std::vector<Flag>& Flags() {
            CheckDistinctListenAddresses(command_line.web_listen_addresses);
          },
          true},
+        {"web.systemd-socket", "",
+         "Use systemd socket activation listeners instead of port listeners (Linux only): "
+         "serve the sockets of the .socket unit that started the process; "
+         "--web.listen-address is then not used.",
+         [](CommandLine& command_line, std::string_view) {
+           command_line.web_systemd_socket = true;
+         }},
         {"web.telemetry-path", quoted(defaults.web.telemetry_path),
          "Path under which to expose metrics.",
          [](CommandLine& command_line, std::string_view value) {

@@ -491,6 +491,7 @@ void ApplyCommandLine(const CommandLine& command_line, Config& config) {
     config.web.health_endpoints_without_auth = true;
   }
   if (command_line.web_disable_exporter_metrics) config.web.disable_exporter_metrics = true;
+  if (command_line.web_systemd_socket) config.web.systemd_socket = true;
   if (command_line.log_level) config.log.level = *command_line.log_level;
   if (command_line.log_format) config.log.format = *command_line.log_format;
 }

@@ -32,10 +32,27 @@ std::string FormatNetwork(int family, const void* address, unsigned prefix) {
   return std::string(text, length);
 }
 
+// Whether `key` is a network exactly as IpNetwork writes it with these prefixes: what a source
+// that grouped with them (connections.ipGrouping) sends as a byIP key.
+bool IsGroupedNetwork(std::string_view key, unsigned ipv4_prefix, unsigned ipv6_prefix) {
+  const auto slash = key.rfind('/');
+  if (slash == std::string_view::npos) return false;
+  const std::optional<std::string> network =
+      IpNetwork(key.substr(0, slash), ipv4_prefix, ipv6_prefix);
+  return network && *network == key;
+}
+
 // The entry under which `ip` is counted (no copy when the label value is `ip` itself).
 SeriesFolder::EntryId FindIp(SeriesFolder* folder, std::string_view ip, bool unique,
-                             const IpOptions& options) {
+                             const IpOptions& options, bool grouped_at_source) {
   if (options.anonymize == IpAnonymization::kNone) return FindRawName(folder, ip, unique);
+  if (grouped_at_source) {
+    // Already one key per network: kept as sent when it is one, anything else is "invalid",
+    // so that no full address gets through as a label even from a source that claims to group.
+    return IsGroupedNetwork(ip, options.ipv4_prefix, options.ipv6_prefix)
+               ? FindRawName(folder, ip, unique)
+               : folder->FindView(kInvalidIpLabelValue);
+  }
   std::optional<std::string> network = IpNetwork(ip, options.ipv4_prefix, options.ipv6_prefix);
   return network ? folder->FindCopy(std::move(*network)) : folder->FindView(kInvalidIpLabelValue);
 }
@@ -60,16 +77,19 @@ proxy_client::InOut Sum(const proxy_client::NamedValues<proxy_client::InOut>& en
 // the proxy's totals: every connection has a client IP, so their connections are the active
 // total less the listed ones, and their throughput the last-second total (throughput.instant,
 // the window of throughput.byIP) less the listed ones.
-void AddUnlistedIps(const proxy_client::Snapshot& snapshot, FoldedSeries* folded) {
+// A source that grouped lists networks, and counts them in distinctNetworks.
+void AddUnlistedIps(const proxy_client::Snapshot& snapshot, bool grouped_at_source,
+                    FoldedSeries* folded) {
   const auto& connections = snapshot.connections;
-  if (!folded->other || !connections.by_ip || !connections.distinct_ips ||
-      *connections.distinct_ips <= static_cast<double>(connections.by_ip->size())) {
+  const std::optional<double>& distinct =
+      grouped_at_source ? connections.distinct_networks : connections.distinct_ips;
+  if (!folded->other || !connections.by_ip || !distinct ||
+      *distinct <= static_cast<double>(connections.by_ip->size())) {
     return;
   }
   // distinctIPs is any finite number the proxy sends (1e308 included): clamp before converting.
   constexpr double kMaxCount = 1e15;
-  const double unlisted =
-      *connections.distinct_ips - static_cast<double>(connections.by_ip->size());
+  const double unlisted = *distinct - static_cast<double>(connections.by_ip->size());
   folded->folded += static_cast<std::size_t>(std::min(unlisted, kMaxCount));
   SeriesEntry& other = *folded->other;
   const double unlisted_connections = connections.active - Sum(*connections.by_ip);
@@ -115,8 +135,15 @@ std::optional<std::string> IpNetwork(std::string_view ip, unsigned ipv4_prefix,
   return std::nullopt;
 }
 
+bool GroupedAtSource(const proxy_client::Snapshot& snapshot, const IpOptions& options) {
+  return options.anonymize == IpAnonymization::kPrefix && snapshot.connections.ip_grouping &&
+         *snapshot.connections.ip_grouping ==
+             proxy_client::IpGrouping{options.ipv4_prefix, options.ipv6_prefix};
+}
+
 FoldedSeries AggregateIps(const proxy_client::Snapshot& snapshot, const IpOptions& options) {
   if (options.top == 0) return {};
+  const bool grouped_at_source = GroupedAtSource(snapshot, options);
   const auto& by_ip = snapshot.connections.by_ip;
   const auto* throughput_by_ip =
       snapshot.throughput && snapshot.throughput->by_ip ? &*snapshot.throughput->by_ip : nullptr;
@@ -127,10 +154,10 @@ FoldedSeries AggregateIps(const proxy_client::Snapshot& snapshot, const IpOption
   FoldedSeries folded = FoldConnectionsAndThroughput(
       by_ip ? &*by_ip : nullptr, throughput_by_ip,
       [&](SeriesFolder* f, std::string_view ip, bool unique) {
-        return FindIp(f, ip, unique, options);
+        return FindIp(f, ip, unique, options, grouped_at_source);
       },
       fold);
-  AddUnlistedIps(snapshot, &folded);
+  AddUnlistedIps(snapshot, grouped_at_source, &folded);
   return folded;
 }
 

@@ -29,15 +29,18 @@ constexpr double kMillisecondsPerSecond = 1000.0;
 // Writes the families of one conversion, all named `<namespace>_<suffix>`.
 class FamilyBuilder {
  public:
-  FamilyBuilder(std::string_view metric_namespace, SampleSink* sink)
-      : prefix_(metric_namespace), sink_(sink) {
+  // `counters_created`: when the proxy's counters started from zero (its startTime), if known.
+  FamilyBuilder(std::string_view metric_namespace, std::optional<double> counters_created,
+                SampleSink* sink)
+      : prefix_(metric_namespace), counters_created_(counters_created), sink_(sink) {
     prefix_.push_back('_');
   }
 
   // Starts the next family; the samples added from now on are its.
   void Begin(std::string_view suffix, std::string_view help, MetricType type) {
     name_.assign(prefix_).append(suffix);
-    sink_->Family({name_, help, type});
+    sink_->Family(
+        {name_, help, type, type == MetricType::kCounter ? counters_created_ : std::nullopt});
   }
 
   void Add(double value, std::initializer_list<Label> labels = {}) { sink_->Sample(value, labels); }
@@ -50,6 +53,7 @@ class FamilyBuilder {
  private:
   std::string prefix_;
   std::string name_;
+  std::optional<double> counters_created_;
   SampleSink* sink_;
 };
 
@@ -294,7 +298,12 @@ AggregationCounts WriteSnapshotMetrics(const proxy_client::Snapshot& snapshot,
                                        std::chrono::system_clock::time_point now,
                                        SampleSink* sink) {
   assert(IsValidMetricNamespace(options.metric_namespace) && "validated with the config");
-  FamilyBuilder builder(options.metric_namespace, sink);
+  // Every counter of a snapshot counts since the proxy started (docs/snapshot-protocol.md).
+  std::optional<double> counters_created;
+  if (snapshot.proxy && snapshot.proxy->start_time_ms) {
+    counters_created = *snapshot.proxy->start_time_ms / kMillisecondsPerSecond;
+  }
+  FamilyBuilder builder(options.metric_namespace, counters_created, sink);
   const auto& connections = snapshot.connections;
   const FoldedSeries routes = AggregateRoutes(snapshot, options.routes);
   const FoldedSeries ips = AggregateIps(snapshot, options.ips);

@@ -22,9 +22,10 @@ char* WriteBytes(char* out, std::string_view text) {
 
 // Doubles are written as prometheus-cpp 1.0.1 writes them: "Nan", "+Inf", "-Inf", otherwise
 // an ostream with precision 16 and the default float field, i.e. printf("%.16g").
-// std::to_chars with a precision is specified as printf with that precision.
-char* WriteDouble(char* out, double value) {
-  if (std::isnan(value)) return WriteBytes(out, "Nan");
+// std::to_chars with a precision is specified as printf with that precision. OpenMetrics
+// spells NaN "NaN" (its ABNF); every other form is the same in both flavours.
+char* WriteDouble(char* out, double value, TextFormat format) {
+  if (std::isnan(value)) return WriteBytes(out, format == TextFormat::kOpenMetrics ? "NaN" : "Nan");
   if (std::isinf(value)) return WriteBytes(out, value < 0 ? "-Inf" : "+Inf");
   // Fast path: an integer below 1e16 has at most 16 digits, so %.16g prints it exactly
   // and without an exponent. -0 keeps its sign ("-0"), which the integer path would lose.
@@ -68,8 +69,8 @@ bool NeedsEscaping(std::string_view text) {
 }
 
 // Label values escape `\`, `"` and newline; HELP text escapes `\` and newline only
-// (https://prometheus.io/docs/instrumenting/exposition_formats/#comments-help-text-and-type-information).
-// `out` has room for twice the text.
+// (https://prometheus.io/docs/instrumenting/exposition_formats/#comments-help-text-and-type-information),
+// except in OpenMetrics, whose HELP escapes `"` too. `out` has room for twice the text.
 template <bool kEscapeQuote>
 char* WriteEscaped(char* out, std::string_view text) {
   if (!NeedsEscaping<kEscapeQuote>(text)) return WriteBytes(out, text);
@@ -84,15 +85,42 @@ char* WriteEscaped(char* out, std::string_view text) {
   return out;
 }
 
-std::string_view TypeName(MetricType type) {
+std::string_view TypeName(MetricType type, TextFormat format) {
   switch (type) {
     case MetricType::kCounter:
       return "counter";
     case MetricType::kGauge:
-    case MetricType::kInfo:
       return "gauge";
+    case MetricType::kInfo:
+      return format == TextFormat::kOpenMetrics ? "info" : "gauge";
   }
   return "untyped";
+}
+
+bool EndsWith(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+// OpenMetrics names a family without the suffix its type gives its samples.
+std::string_view OpenMetricsFamilyName(std::string_view name, MetricType type) {
+  const std::string_view suffix = type == MetricType::kCounter ? "_total"
+                                  : type == MetricType::kInfo  ? "_info"
+                                                               : "";
+  assert(EndsWith(name, suffix) && "counters end in _total, info families in _info");
+  return EndsWith(name, suffix) ? name.substr(0, name.size() - suffix.size()) : name;
+}
+
+// The OpenMetrics unit of a family, from the base unit its name ends in (the specification
+// requires the name to end in `_<unit>`); empty when it names none. Info families have none.
+std::string_view OpenMetricsUnit(std::string_view family_name, MetricType type) {
+  if (type == MetricType::kInfo) return {};
+  for (const std::string_view unit : {std::string_view("seconds"), std::string_view("bytes")}) {
+    if (family_name.size() > unit.size() + 1 && EndsWith(family_name, unit) &&
+        family_name[family_name.size() - unit.size() - 1] == '_') {
+      return unit;
+    }
+  }
+  return {};
 }
 
 }  // namespace
@@ -100,29 +128,57 @@ std::string_view TypeName(MetricType type) {
 void TextWriter::Family(const FamilyInfo& family) {
   assert(IsValidMetricName(family.name) && "metric names are built from fixed parts only");
   name_.assign(family.name);
-  const std::string_view type = TypeName(family.type);
-  char* out = out_->Extend(2 * family.help.size() + 2 * family.name.size() + type.size() + 32);
+  const bool open_metrics = format_ == TextFormat::kOpenMetrics;
+  const std::string_view family_name =
+      open_metrics ? OpenMetricsFamilyName(family.name, family.type) : family.name;
+  created_.clear();
+  if (open_metrics && family.type == MetricType::kCounter && family.created_seconds) {
+    created_.assign(family_name).append("_created");
+    created_seconds_ = *family.created_seconds;
+  }
+  const std::string_view type = TypeName(family.type, format_);
+  const std::string_view unit = open_metrics ? OpenMetricsUnit(family_name, family.type) : "";
+  char* out = out_->Extend(2 * family.help.size() + 3 * family.name.size() + type.size() +
+                           unit.size() + 48);
   if (!family.help.empty()) {
     out = WriteBytes(out, "# HELP ");
-    out = WriteBytes(out, family.name);
+    out = WriteBytes(out, family_name);
     *out++ = ' ';
-    out = WriteEscaped<false>(out, family.help);
+    out =
+        open_metrics ? WriteEscaped<true>(out, family.help) : WriteEscaped<false>(out, family.help);
     *out++ = '\n';
   }
   out = WriteBytes(out, "# TYPE ");
-  out = WriteBytes(out, family.name);
+  out = WriteBytes(out, family_name);
   *out++ = ' ';
   out = WriteBytes(out, type);
   *out++ = '\n';
+  if (!unit.empty()) {
+    out = WriteBytes(out, "# UNIT ");
+    out = WriteBytes(out, family_name);
+    *out++ = ' ';
+    out = WriteBytes(out, unit);
+    *out++ = '\n';
+  }
   out_->Commit(out);
 }
 
 void TextWriter::Sample(double value, std::initializer_list<Label> labels) {
+  WriteSample(name_, value, labels);
+  if (!created_.empty()) WriteSample(created_, created_seconds_, labels);
+}
+
+void TextWriter::End() {
+  if (format_ == TextFormat::kOpenMetrics) out_->Append("# EOF\n");
+}
+
+void TextWriter::WriteSample(std::string_view name, double value,
+                             std::initializer_list<Label> labels) {
   // One bound for the whole line, so the line is written without further size checks.
-  std::size_t bound = name_.size() + kMaxNumberBytes + 4;
+  std::size_t bound = name.size() + kMaxNumberBytes + 4;
   for (const Label& label : labels) bound += label.name.size() + 2 * label.value.size() + 4;
   char* out = out_->Extend(bound);
-  out = WriteBytes(out, name_);
+  out = WriteBytes(out, name);
   if (labels.size() > 0) {
     char separator = '{';
     for (const Label& label : labels) {
@@ -137,7 +193,7 @@ void TextWriter::Sample(double value, std::initializer_list<Label> labels) {
     *out++ = '}';
   }
   *out++ = ' ';
-  out = WriteDouble(out, value);
+  out = WriteDouble(out, value, format_);
   *out++ = '\n';
   out_->Commit(out);
 }

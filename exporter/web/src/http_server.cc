@@ -22,6 +22,7 @@
 #include "exporter/config/config.h"
 #include "exporter/log/log.h"
 #include "exporter/strings/ascii.h"
+#include "exporter/web/content_negotiation.h"
 #include "exporter/web/gzip.h"
 #include "exporter/web/landing_page.h"
 
@@ -34,7 +35,6 @@ using conversion::TextBuffer;
 using log::LogDebug;
 using log::LogError;
 
-constexpr std::string_view kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
 // Prometheus sends its scrape timeout; answering after it is wasted work, so the fetch gets
 // the timeout less this margin for conversion, serialisation and the network.
 constexpr std::chrono::milliseconds kScrapeTimeoutMargin{250};
@@ -191,8 +191,13 @@ class ResponseWriter {
   }
 
  private:
+  // mg_write returns what it sent before its send timeout (request_timeout) or an error cut it
+  // short: the rest of a partly sent piece is lost, so nothing may follow it, or the client
+  // would get a body with a gap in it instead of a cut one that it can tell from Content-Length.
   bool Send(std::string_view bytes) {
-    if (!gone_ && !bytes.empty()) gone_ = mg_write(conn_, bytes.data(), bytes.size()) < 0;
+    if (!gone_ && !bytes.empty()) {
+      gone_ = mg_write(conn_, bytes.data(), bytes.size()) != static_cast<int>(bytes.size());
+    }
     return !gone_;
   }
 
@@ -268,29 +273,34 @@ struct HttpServer::State {
   mutable std::mutex security_mutex;
   std::shared_ptr<const WebSecurity> security;  // guarded by security_mutex; never null
 
-  // The deflated snapshot text of the latest fetch that a gzip scrape served: compressed once,
-  // by the first gzip scrape of that fetch, and spliced into every gzip response of it.
+  // The deflated snapshot text of the latest fetch that a gzip scrape served, per text format:
+  // compressed once, by the first gzip scrape of that fetch in that format, and spliced into
+  // every gzip response of it.
   struct SnapshotDeflate {
     std::once_flag once;
     std::optional<DeflateSegment> segment;  // nullopt: compression failed, serve identity
   };
+  struct DeflateCache {
+    std::weak_ptr<const TextBuffer> text;
+    std::shared_ptr<SnapshotDeflate> deflated;
+  };
   std::mutex deflate_mutex;
-  std::weak_ptr<const TextBuffer> deflated_text;  // guarded by deflate_mutex
-  std::shared_ptr<SnapshotDeflate> deflated;      // guarded by deflate_mutex
+  std::array<DeflateCache, conversion::kTextFormatCount> deflate_cache;  // guarded by deflate_mutex
 
   std::shared_ptr<const SnapshotDeflate> DeflatedSnapshot(
-      const std::shared_ptr<const TextBuffer>& text) {
+      const std::shared_ptr<const TextBuffer>& text, conversion::TextFormat format) {
     std::shared_ptr<SnapshotDeflate> entry;
     {
       std::lock_guard lock(deflate_mutex);
+      DeflateCache& cache = deflate_cache[static_cast<std::size_t>(format)];
       // Same owner: the same text, even if its buffer is later recycled for another fetch.
       const bool same =
-          deflated && !deflated_text.owner_before(text) && !text.owner_before(deflated_text);
+          cache.deflated && !cache.text.owner_before(text) && !text.owner_before(cache.text);
       if (!same) {
-        deflated = std::make_shared<SnapshotDeflate>();
-        deflated_text = text;
+        cache.deflated = std::make_shared<SnapshotDeflate>();
+        cache.text = text;
       }
-      entry = deflated;
+      entry = cache.deflated;
     }
     std::call_once(entry->once, [&] { entry->segment = DeflateSegmentOf(text->view()); });
     return entry;
@@ -311,7 +321,7 @@ struct HttpServer::State {
     if (!out->head || !out->tail) return false;
     const DeflateSegment* snapshot = nullptr;
     if (text.snapshot) {
-      out->snapshot = DeflatedSnapshot(text.snapshot);
+      out->snapshot = DeflatedSnapshot(text.snapshot, text.format);
       if (!out->snapshot->segment) return false;
       snapshot = &*out->snapshot->segment;
     }
@@ -348,14 +358,15 @@ struct HttpServer::State {
   // An identity response sent from the compressed copy of its snapshot text; the text is let
   // go before the first byte is sent. False (nothing sent) when compression failed.
   bool SendFromCompressedCopy(mg_connection* conn, bool head, ScrapeText* text,
-                              const Headers& headers) {
-    const std::shared_ptr<const SnapshotDeflate> copy = DeflatedSnapshot(text->snapshot);
+                              std::string_view content_type, const Headers& headers) {
+    const std::shared_ptr<const SnapshotDeflate> copy =
+        DeflatedSnapshot(text->snapshot, text->format);
     if (!copy->segment) return false;
     text->snapshot.reset();
     const DeflateSegment& segment = *copy->segment;
     ResponseWriter out(
         conn,
-        ResponseHead(conn, 200, kMetricsContentType,
+        ResponseHead(conn, 200, content_type,
                      text->head.size() + static_cast<std::size_t>(segment.size) + text->tail.size(),
                      headers));
     if (head || !out.Add(text->head)) {
@@ -399,17 +410,20 @@ struct HttpServer::State {
     const char* timeout_header = mg_get_header(conn, "X-Prometheus-Scrape-Timeout-Seconds");
     const auto deadline = ScrapeDeadline(timeout_header != nullptr ? timeout_header : "",
                                          std::chrono::milliseconds::max());
-    ScrapeText text = collector.Scrape(deadline);
+    const char* accept = mg_get_header(conn, "Accept");
+    const ExpositionFormat format = NegotiateExpositionFormat(accept != nullptr ? accept : "");
+    ScrapeText text = collector.Scrape(deadline, format.format);
 
-    // The body differs by Accept-Encoding: caches must not serve one client's to another.
-    headers.emplace_back("Vary", "Accept-Encoding");
+    // The body differs by Accept and Accept-Encoding: caches must not serve one client's to
+    // another.
+    headers.emplace_back("Vary", "Accept, Accept-Encoding");
     const char* accept_encoding = mg_get_header(conn, "Accept-Encoding");
     if (accept_encoding != nullptr && AcceptsGzip(accept_encoding)) {
       GzipPieces gzip;
       if (GzipBody(text, &gzip)) {
         text.snapshot.reset();  // a gzip response holds the compressed copy only
         headers.emplace_back("Content-Encoding", "gzip");
-        SendResponseParts(conn, 200, kMetricsContentType, gzip.parts, head, headers);
+        SendResponseParts(conn, 200, format.content_type, gzip.parts, head, headers);
         return;
       }
     }
@@ -417,7 +431,7 @@ struct HttpServer::State {
     if (text.snapshot && text.snapshot->size() >= kHeldTextMinBytes) {
       if (HoldText(text.snapshot.get())) {
         held = text.snapshot.get();
-      } else if (SendFromCompressedCopy(conn, head, &text, headers)) {
+      } else if (SendFromCompressedCopy(conn, head, &text, format.content_type, headers)) {
         return;
       }
     }
@@ -429,7 +443,7 @@ struct HttpServer::State {
       }
     } release_held{*this, held};
     // The parts go out as they are: the shared snapshot text is never copied per scrape.
-    SendResponseParts(conn, 200, kMetricsContentType, {text.head, text.snapshot_view(), text.tail},
+    SendResponseParts(conn, 200, format.content_type, {text.head, text.snapshot_view(), text.tail},
                       head, headers);
   }
 
@@ -588,7 +602,16 @@ HttpServer::HttpServer(HttpServerOptions options, const Collector& collector)
   const HttpServerOptions& o = state_->options;
   const unsigned threads = o.worker_threads != 0 ? o.worker_threads : o.max_requests + 24;
   const bool tls = state_->security->tls != nullptr;
-  const std::string ports = CivetListeningPorts(o.listen_addresses, tls);
+  std::string ports;
+  if (o.listen_fds.empty()) {
+    ports = CivetListeningPorts(o.listen_addresses, tls);
+  } else {
+    // Our civetweb patch: "fd:N" adopts an inherited listening socket (scripts/build-civetweb.sh).
+    for (const int fd : o.listen_fds) {
+      if (!ports.empty()) ports += ',';
+      ports += "fd:" + std::to_string(fd) + (tls ? "s" : "");
+    }
+  }
   const std::string num_threads = std::to_string(threads);
   const std::string request_timeout = std::to_string(o.request_timeout.count());
   const char* config[] = {
@@ -628,8 +651,10 @@ HttpServer::HttpServer(HttpServerOptions options, const Collector& collector)
       std::lock_guard lock(state_->start_error_mutex);
       reason = state_->start_error;
     }
-    throw ListenError("cannot listen on " + JoinedAddresses(o.listen_addresses) + ": " +
-                      (reason.empty() ? "civetweb failed to start" : reason));
+    throw ListenError("cannot listen on " +
+                      (o.listen_fds.empty() ? JoinedAddresses(o.listen_addresses)
+                                            : "the systemd sockets (" + ports + ")") +
+                      ": " + (reason.empty() ? "civetweb failed to start" : reason));
   }
 }
 

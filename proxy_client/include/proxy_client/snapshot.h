@@ -30,12 +30,25 @@ struct ProxyInfo {
   std::optional<double> start_time_ms;  // ms since the Unix epoch
 };
 
+// Client IPs summed per network at the source (protocol 1.1, ?ipv4Prefix=&ipv6Prefix=).
+struct IpGrouping {
+  unsigned ipv4_prefix = 24;  // 0..32
+  unsigned ipv6_prefix = 64;  // 0..128
+
+  bool operator==(const IpGrouping&) const = default;
+};
+
 struct Connections {
   double active = 0;                            // required
   double total = 0;                             // required, counter
   std::optional<NamedValues<double>> by_route;  // active connections per route
-  std::optional<NamedValues<double>> by_ip;     // active connections per client IP
-  std::optional<double> distinct_ips;           // distinct client IPs before any ?ips= limit
+  // Active connections per client IP, or per network when ip_grouping is set.
+  std::optional<NamedValues<double>> by_ip;
+  std::optional<double> distinct_ips;  // distinct client IPs before any ?ips= limit
+  // The grouping the source applied to the keys of byIP (connections and throughput), when it
+  // grouped; then distinct_networks counts the networks before any ?ips= limit.
+  std::optional<IpGrouping> ip_grouping;
+  std::optional<double> distinct_networks;
 };
 
 // HTTP request rates of one domain (Host header or SNI), protocol 1.1.

@@ -204,7 +204,83 @@ TEST_CASE("Collector pushes ips.top down to the proxy, except when anonymising")
   options.metrics.ips.anonymize = exporter::conversion::IpAnonymization::kPrefix;
   collector.Reconfigure(fetcher, options);
   collector.Scrape(1s);
+  // This proxy does not group at the source, so the last fetch asked for every IP.
   CHECK_FALSE(asked.has_value());
+}
+
+TEST_CASE("With anonymize: prefix the proxy is asked to group; one that does not is asked again") {
+  using proxy_client::IpGrouping;
+  std::vector<FetchRequest> asked;
+  bool source_groups = false;
+  std::string instance = "a";
+  const auto fetcher = [&](const FetchRequest& request) -> FetchOutcome {
+    asked.push_back(request);
+    FetchResult result = SmallSnapshot(1);
+    result.snapshot.proxy.emplace().instance = instance;
+    if (request.ip_grouping && source_groups) {
+      result.snapshot.connections.ip_grouping = request.ip_grouping;
+    }
+    return result;
+  };
+  CollectorOptions options;
+  options.metrics.ips.top = 5;
+  options.metrics.ips.anonymize = exporter::conversion::IpAnonymization::kPrefix;
+  options.metrics.ips.ipv4_prefix = 16;
+  Collector collector(fetcher, options);
+
+  // An older source ignores the parameters: asked again at once for every IP.
+  CHECK(Samples(collector).at("smartproxy_up") == 1);
+  REQUIRE(asked.size() == 2);
+  CHECK(asked[0].ips == 5u);
+  CHECK(asked[0].ip_grouping == IpGrouping{16, 64});
+  CHECK_FALSE(asked[1].ips.has_value());
+  CHECK_FALSE(asked[1].ip_grouping.has_value());
+  // ... and from then on asked for every IP only.
+  asked.clear();
+  Samples(collector);
+  REQUIRE(asked.size() == 1);
+  CHECK_FALSE(asked[0].ip_grouping.has_value());
+  // A restarted proxy (another instance), now grouping: asked to group again, and it does.
+  instance = "b";
+  source_groups = true;
+  Samples(collector);
+  asked.clear();
+  Samples(collector);
+  REQUIRE(asked.size() == 1);
+  CHECK(asked[0].ips == 5u);
+  CHECK(asked[0].ip_grouping == IpGrouping{16, 64});
+  asked.clear();
+  Samples(collector);
+  CHECK(asked.size() == 1);
+}
+
+TEST_CASE("A proxy that answers 400 to the grouping parameters is asked for every IP") {
+  std::vector<FetchRequest> asked;
+  const auto fetcher = [&](const FetchRequest& request) -> FetchOutcome {
+    asked.push_back(request);
+    if (request.ip_grouping) {
+      return FetchError{FetchErrorKind::kHttpStatus, "proxy answered HTTP 400: bad parameter"};
+    }
+    return SmallSnapshot(1);
+  };
+  CollectorOptions options;
+  options.metrics.ips.anonymize = exporter::conversion::IpAnonymization::kPrefix;
+  Collector collector(fetcher, options);
+  const auto samples = Samples(collector);
+  CHECK(samples.at("smartproxy_up") == 1);
+  CHECK(samples.at("smartproxy_exporter_snapshot_errors_total{reason=\"http_status\"}") == 0);
+  REQUIRE(asked.size() == 2);
+  CHECK_FALSE(asked[1].ip_grouping.has_value());
+  // Any other failure of the grouped fetch is the scrape's failure, not a reason to ask again.
+  asked.clear();
+  Collector failing(
+      [&](const FetchRequest& request) -> FetchOutcome {
+        asked.push_back(request);
+        return FetchError{FetchErrorKind::kHttpStatus, "proxy answered HTTP 500"};
+      },
+      options);
+  CHECK(Samples(failing).at("smartproxy_up") == 0);
+  CHECK(asked.size() == 1);
 }
 
 TEST_CASE("Collector counts what each kind folded into \"other\" in aggregated_series") {

@@ -262,3 +262,53 @@ TEST_CASE("An absurd distinctIPs is clamped, never an out-of-range conversion") 
   CHECK(series.folded == static_cast<std::size_t>(1e15));
   CHECK(SumConnections(series) == 3);
 }
+
+TEST_CASE("Networks grouped at the source equal the exporter's own grouping of the same IPs") {
+  exporter::conversion::IpOptions options;
+  options.anonymize = exporter::conversion::IpAnonymization::kPrefix;
+  options.top = 2;
+  // What a grouping source sends for the IPs of the test above, cut to the top 2 networks
+  // (of 5: 203.0.113.0/24, invalid, 198.51.100.0/24, 2001:db8::/64, 2001:db8:0:1::/64).
+  auto grouped = WithIps({{"203.0.113.0/24", 3}, {"invalid", 8}},
+                         NamedValues<InOut>{{"203.0.113.0/24", {3, 3}}});
+  grouped.connections.active = 3 + 8 + 2 + 2 + 1;
+  grouped.connections.distinct_ips = 9;
+  grouped.connections.distinct_networks = 5;
+  grouped.connections.ip_grouping = proxy_client::IpGrouping{24, 64};
+  grouped.throughput->instant = InOut{7, 7};
+  const auto series = exporter::conversion::AggregateIps(grouped, options);
+  REQUIRE(series.kept.size() == 2);
+  CHECK(series.kept[0].name == "203.0.113.0/24");
+  CHECK(series.kept[0].connections == 3.0);
+  CHECK(series.kept[1].name == "invalid");
+  CHECK(series.kept[1].connections == 8.0);
+  // The same "other" and the same folded count as when the exporter grouped every IP itself.
+  CHECK(series.other->connections == 5.0);
+  CHECK(series.other->throughput->in == 4.0);
+  CHECK(series.folded == 3);
+}
+
+TEST_CASE("A key from a grouping source that is no network as the exporter writes it is invalid") {
+  exporter::conversion::IpOptions options;
+  options.anonymize = exporter::conversion::IpAnonymization::kPrefix;
+  options.top = 10;
+  auto snapshot = WithIps({{"203.0.113.7", 1},            // a full address: never a label
+                           {"203.0.113.0/16", 1},         // another prefix
+                           {"203.0.113.1/24", 1},         // host bits set
+                           {"2001:DB8::/64", 1},          // not inet_ntop's form
+                           {"::ffff:203.0.113.0/24", 1},  // mapped: sent as IPv4
+                           {"2001:db8::/64", 2},
+                           {"198.51.100.0/24", 3}});
+  snapshot.connections.ip_grouping = proxy_client::IpGrouping{24, 64};
+  const auto series = exporter::conversion::AggregateIps(snapshot, options);
+  REQUIRE(series.kept.size() == 3);
+  CHECK(series.kept[0].name == "invalid");
+  CHECK(series.kept[0].connections == 5.0);
+  // Kept in the order of appearance.
+  CHECK(series.kept[1].name == "2001:db8::/64");
+  CHECK(series.kept[2].name == "198.51.100.0/24");
+  // Grouped with other prefixes than configured: the keys are not trusted as networks.
+  snapshot.connections.ip_grouping = proxy_client::IpGrouping{16, 64};
+  const auto regrouped = exporter::conversion::AggregateIps(snapshot, options);
+  for (const auto& entry : regrouped.kept) CHECK(entry.name != "203.0.113.7");
+}

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <random>
 #include <string>
@@ -202,4 +203,103 @@ TEST_CASE("Text writer appends to existing content and grows the buffer as neede
   const std::string long_value(100000, 'v');
   writer.Sample(2, {{"l", long_value}});
   CHECK(out.view() == "prefix\n# HELP m h\n# TYPE m gauge\nm{l=\"" + long_value + "\"} 2\n");
+}
+
+// OpenMetrics 1.0.0, checked against the specification by hand
+// (https://github.com/OpenObservability/OpenMetrics/blob/main/specification/OpenMetrics.md);
+// the integration tests run the whole exposition through prometheus_client's strict parser.
+namespace {
+
+using exporter::conversion::TextFormat;
+
+std::string OpenMetricsText(const std::function<void(exporter::conversion::TextWriter&)>& write) {
+  exporter::conversion::TextBuffer out;
+  exporter::conversion::TextWriter writer(&out, TextFormat::kOpenMetrics);
+  write(writer);
+  writer.End();
+  return std::string(out.view());
+}
+
+}  // namespace
+
+TEST_CASE("OpenMetrics: a counter family drops _total, and _created follows each sample") {
+  using exporter::conversion::MetricType;
+  const std::string text = OpenMetricsText([](auto& writer) {
+    writer.Family({"p_requests_total", "Requests.", MetricType::kCounter, 1700000000.25});
+    writer.Sample(7, {{"route", "a"}});
+    writer.Sample(0, {{"route", "b"}});
+  });
+  CHECK(text ==
+        "# HELP p_requests Requests.\n"
+        "# TYPE p_requests counter\n"
+        "p_requests_total{route=\"a\"} 7\n"
+        "p_requests_created{route=\"a\"} 1700000000.25\n"
+        "p_requests_total{route=\"b\"} 0\n"
+        "p_requests_created{route=\"b\"} 1700000000.25\n"
+        "# EOF\n");
+}
+
+TEST_CASE("OpenMetrics: a counter without a known start has no _created; units from the name") {
+  using exporter::conversion::MetricType;
+  const std::string text = OpenMetricsText([](auto& writer) {
+    writer.Single({"p_sent_bytes_total", "", MetricType::kCounter}, 12);
+    writer.Single({"p_age_seconds", "Age."}, 0.5);
+    // "_per_second" is no unit suffix, and neither is a name that only ends in the letters.
+    writer.Single({"p_throughput_bytes_per_second", ""}, 3);
+    writer.Single({"p_kilobytes", ""}, 4);
+  });
+  CHECK(text ==
+        "# TYPE p_sent_bytes counter\n"
+        "# UNIT p_sent_bytes bytes\n"
+        "p_sent_bytes_total 12\n"
+        "# HELP p_age_seconds Age.\n"
+        "# TYPE p_age_seconds gauge\n"
+        "# UNIT p_age_seconds seconds\n"
+        "p_age_seconds 0.5\n"
+        "# TYPE p_throughput_bytes_per_second gauge\n"
+        "p_throughput_bytes_per_second 3\n"
+        "# TYPE p_kilobytes gauge\n"
+        "p_kilobytes 4\n"
+        "# EOF\n");
+}
+
+TEST_CASE("OpenMetrics: info families drop _info and are typed info; NaN is spelled NaN") {
+  using exporter::conversion::MetricType;
+  const std::string text = OpenMetricsText([](auto& writer) {
+    writer.Family({"p_build_info", "Build.", MetricType::kInfo});
+    writer.Sample(1, {{"version", "1.2"}});
+    writer.Single({"p_ratio", ""}, std::numeric_limits<double>::quiet_NaN());
+    writer.Single({"p_inf", ""}, -std::numeric_limits<double>::infinity());
+  });
+  CHECK(text ==
+        "# HELP p_build Build.\n"
+        "# TYPE p_build info\n"
+        "p_build_info{version=\"1.2\"} 1\n"
+        "# TYPE p_ratio gauge\n"
+        "p_ratio NaN\n"
+        "# TYPE p_inf gauge\n"
+        "p_inf -Inf\n"
+        "# EOF\n");
+}
+
+TEST_CASE("OpenMetrics: HELP escapes the double quote too; label values as in 0.0.4") {
+  const std::string text = OpenMetricsText([](auto& writer) {
+    writer.Family({"m", "say \"hi\" \\ now\nok"});
+    writer.Sample(1, {{"l", "q\"b\\\nx"}});
+  });
+  CHECK(text ==
+        "# HELP m say \\\"hi\\\" \\\\ now\\nok\n"
+        "# TYPE m gauge\n"
+        "m{l=\"q\\\"b\\\\\\nx\"} 1\n"
+        "# EOF\n");
+}
+
+TEST_CASE("The Prometheus flavour ignores created times and writes nothing at the end") {
+  using exporter::conversion::MetricType;
+  exporter::conversion::TextBuffer out;
+  exporter::conversion::TextWriter writer(&out);
+  writer.Family({"p_requests_total", "", MetricType::kCounter, 1700000000.0});
+  writer.Sample(7);
+  writer.End();
+  CHECK(out.view() == "# TYPE p_requests_total counter\np_requests_total 7\n");
 }

@@ -14,6 +14,7 @@
 #include "exporter/conversion/sample_sink.h"
 #include "exporter/conversion/snapshot_metrics.h"
 #include "exporter/conversion/text_buffer.h"
+#include "exporter/conversion/text_writer.h"
 #include "proxy_client/expected.h"
 #include "proxy_client/fetch_error.h"
 #include "proxy_client/snapshot_client.h"
@@ -50,6 +51,7 @@ struct SnapshotStatus {
 // `snapshot` (the metrics from the snapshot, shared by the scrapes that shared its fetch; null
 // when the fetch failed) and `tail` (the exporter's own metrics).
 struct ScrapeText {
+  conversion::TextFormat format = conversion::TextFormat::kPrometheus;
   std::string head;
   std::shared_ptr<const conversion::TextBuffer> snapshot;
   std::string tail;
@@ -69,11 +71,12 @@ class Collector {
 
   Collector(SnapshotFetcher fetcher, CollectorOptions options, Clock clock = nullptr);
 
-  // The text exposition (format 0.0.4) of one scrape, what GET /metrics serves, fetched within
+  // The text exposition of one scrape in `format`, what GET /metrics serves, fetched within
   // min(deadline, options.timeout). Scrapes that share a fetch share the conversion of its
-  // snapshot too. A failed fetch yields up=0, the exporter's own metrics and the error counted
-  // by reason. Never throws except std::bad_alloc.
-  ScrapeText Scrape(std::chrono::milliseconds deadline) const;
+  // snapshot too (one per format). A failed fetch yields up=0, the exporter's own metrics and
+  // the error counted by reason. Never throws except std::bad_alloc.
+  ScrapeText Scrape(std::chrono::milliseconds deadline,
+                    conversion::TextFormat format = conversion::TextFormat::kPrometheus) const;
 
   void Reconfigure(SnapshotFetcher fetcher, CollectorOptions options);
   SnapshotStatus Status() const;
@@ -91,10 +94,14 @@ class Collector {
         : outcome(std::forward<Result>(result)), duration(fetch_duration) {}
     FetchOutcome outcome;
     std::chrono::duration<double> duration{};
-    // Filled once, by the first Scrape that serves this fetch.
-    mutable std::once_flag rendered;
-    mutable std::shared_ptr<const conversion::TextBuffer> snapshot_text;
-    mutable conversion::AggregationCounts folded;
+    // The snapshot's text in one format, filled once, by the first Scrape that serves this
+    // fetch in that format.
+    struct Rendering {
+      std::once_flag once;
+      std::shared_ptr<const conversion::TextBuffer> text;
+      conversion::AggregationCounts folded;
+    };
+    mutable std::array<Rendering, conversion::kTextFormatCount> renderings;  // by TextFormat
   };
   struct Flight {
     bool done = false;
@@ -107,11 +114,16 @@ class Collector {
   std::shared_ptr<const FetchRecord> FetchShared(std::chrono::milliseconds deadline,
                                                  const CollectorOptions& options) const;
   void RecordOutcome(const FetchRecord& record) const;
+  FetchOutcome FetchSnapshot(const SnapshotFetcher& fetcher, const CollectorOptions& options,
+                             std::chrono::milliseconds deadline) const;
   std::shared_ptr<const FetchRecord> BeginScrape(
       std::chrono::milliseconds deadline, std::shared_ptr<const CollectorOptions>* options) const;
   void WriteOwnMetrics(const CollectorOptions& options, const FetchRecord& record,
                        const conversion::AggregationCounts& folded,
                        conversion::SampleSink* sink) const;
+  std::shared_ptr<const conversion::TextBuffer> RenderSnapshot(
+      const FetchRecord& record, const conversion::MetricsOptions& metrics,
+      conversion::TextFormat format, conversion::AggregationCounts* folded) const;
 
   Clock clock_;
   mutable std::mutex mutex_;
@@ -120,11 +132,17 @@ class Collector {
   SnapshotFetcher fetcher_;                          // guarded by mutex_
   std::shared_ptr<const CollectorOptions> options_;  // guarded by mutex_
   mutable SnapshotStatus status_;                    // guarded by mutex_
+  // Whether the proxy ignored ?ipv4Prefix= (an older adapter), and the proxy.instance that did.
+  // Used by the thread running the fetch only: one at a time (single flight), ordered by mutex_.
+  mutable bool source_cannot_group_ = false;
+  mutable std::string ungrouped_instance_;
 
   mutable std::atomic<std::uint64_t> scrapes_total_{0};
   mutable std::atomic<std::uint64_t> fetches_started_{0};
-  mutable std::atomic<std::size_t> last_snapshot_text_bytes_{0};  // to size the next rendering
-  std::shared_ptr<TextBufferPool> text_pool_;                     // snapshot text buffers
+  // By TextFormat: the size of the last rendering (to size the next) and the buffers' pool.
+  mutable std::array<std::atomic<std::size_t>, conversion::kTextFormatCount>
+      last_snapshot_text_bytes_{};
+  std::array<std::shared_ptr<TextBufferPool>, conversion::kTextFormatCount> text_pools_;
   mutable std::array<std::atomic<std::uint64_t>, proxy_client::kFetchErrorKinds.size()>
       errors_total_{};  // by FetchErrorKindIndex
 };

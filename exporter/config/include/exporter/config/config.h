@@ -37,6 +37,9 @@ struct WebConfig {
   // [host]:port each, host may be [v6]; every one is served. The file gives one (a string);
   // --web.listen-address, repeatable, replaces it with every address it was given.
   std::vector<std::string> listen_addresses{std::string(kDefaultListenAddress)};
+  // --web.systemd-socket: serve the sockets systemd passes instead of listen_addresses. Flag
+  // only, as in exporter-toolkit.
+  bool systemd_socket = false;
   std::string telemetry_path{kDefaultTelemetryPath};
   // Concurrent requests served; beyond it 503; 1..kMaxRequestsLimit.
   unsigned max_requests = kDefaultMaxRequests;
@@ -91,6 +94,7 @@ struct CommandLine {
   std::optional<std::string> web_config_file;
   bool web_health_endpoints_without_auth = false;
   bool web_disable_exporter_metrics = false;
+  bool web_systemd_socket = false;
   std::optional<log::LogLevel> log_level;
   std::optional<log::LogFormat> log_format;
 };

@@ -30,7 +30,11 @@ std::optional<std::string> IpNetwork(std::string_view ip, unsigned ipv4_prefix,
 // - when the proxy listed fewer IPs than connections.distinctIPs (?ips=N), the unlisted ones
 //   are counted as folded and "other" also gets connections.active and throughput.instant
 //   less what the listed IPs account for, so the series add up to the proxy's totals;
-// - `options.top == 0`: no entries and no "other".
+// - `options.top == 0`: no entries and no "other";
+// - when the source already grouped with the configured prefixes (connections.ipGrouping equal
+//   to them, protocol 1.1), byIP keys are its networks: kept as they are when written exactly as
+//   IpNetwork writes them, else "invalid"; the unlisted ones are counted from
+//   connections.distinctNetworks.
 // The result refers to the IP names of `snapshot`: keep the snapshot alive while using it.
 FoldedSeries AggregateIps(const proxy_client::Snapshot& snapshot, const IpOptions& options);
 

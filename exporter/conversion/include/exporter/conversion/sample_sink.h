@@ -1,6 +1,7 @@
 #pragma once
 
 #include <initializer_list>
+#include <optional>
 #include <string_view>
 
 // The seam between what the metrics are (the conversion) and how they are written (a text
@@ -19,6 +20,9 @@ struct FamilyInfo {
   std::string_view name;  // a valid metric name, the complete name of the samples
   std::string_view help;  // any text; the sink escapes it
   MetricType type = MetricType::kGauge;
+  // Counters: when every sample of the family started counting from zero (seconds since the
+  // Unix epoch), where that is known. OpenMetrics writes it as the `_created` sample.
+  std::optional<double> created_seconds;
 };
 
 struct Label {

@@ -20,6 +20,9 @@ namespace exporter::web {
 struct HttpServerOptions {
   // [host]:port each, all served; ":port" listens on every address. At least one.
   std::vector<std::string> listen_addresses{std::string(config::kDefaultListenAddress)};
+  // Inherited listening sockets to serve instead (--web.systemd-socket, TakeSystemdSockets);
+  // when set, listen_addresses is not used.
+  std::vector<int> listen_fds;
   std::string telemetry_path{config::kDefaultTelemetryPath};
   // Concurrent metrics requests; beyond it 503 at once; 0: no limit.
   unsigned max_requests = config::kDefaultMaxRequests;
