@@ -252,3 +252,19 @@ test('chain, anonymize: prefix: the adapter groups at the source, the exporter t
   assert.ok(sampleValue(exposition, 'smartproxy_exporter_snapshot_size_bytes') < 10000, exposition);
   assert.doesNotMatch(log.stderr, /does not group client IPs at the source/, log.stderr);
 });
+
+test('chain, default config at 2,000 clients: topIPs(20) gives no count, yet the IP series add up', async (t) => {
+  const proxy = fakeProxyWithClients(2000);
+  const { connections } = proxy.getMetrics();
+  const top = connections.topIPs(20);
+  const listed = top.reduce((sum, entry) => sum + (Array.isArray(entry) ? entry[1] : entry.count), 0);
+  const exposition = await exposeThroughChain(t, proxy);
+  if (exposition === undefined) return;
+  assertExposition(exposition, [
+    ['smartproxy_connections_active', {}, connections.active()],
+    ['smartproxy_ip_connections_active', { ip: 'other' }, connections.active() - listed],
+  ]);
+  // No count of the unlisted IPs came with the answer: better no client_ips than a wrong 20.
+  const clientIps = sampleValue(exposition, 'smartproxy_client_ips');
+  assert.ok(clientIps === undefined || clientIps === 2000, `smartproxy_client_ips ${clientIps}`);
+});

@@ -77,20 +77,33 @@ proxy_client::InOut Sum(const proxy_client::NamedValues<proxy_client::InOut>& en
 // the proxy's totals: every connection has a client IP, so their connections are the active
 // total less the listed ones, and their throughput the last-second total (throughput.instant,
 // the window of throughput.byIP) less the listed ones.
-// A source that grouped lists networks, and counts them in distinctNetworks.
-void AddUnlistedIps(const proxy_client::Snapshot& snapshot, bool grouped_at_source,
-                    FoldedSeries* folded) {
+// Whether the proxy may have listed only some of its IPs without saying how many it has: the
+// exporter pushes ips.top down (?ips=N), and a list of exactly N (or of none, for ?ips=0)
+// without distinctIPs may have been cut (SmartProxy's topIPs(N) path gives no count).
+bool MaybeCutWithoutCount(const proxy_client::Snapshot& snapshot, const IpOptions& options) {
   const auto& connections = snapshot.connections;
+  return options.anonymize == IpAnonymization::kNone && !connections.distinct_ips &&
+         connections.by_ip && connections.by_ip->size() == options.top;
+}
+
+// A source that grouped lists networks, and counts them in distinctNetworks. Without a count,
+// a list that may have been cut still gets the unlisted connections and throughput into
+// "other" (every connection has a client IP), though how many IPs they are is unknown.
+void AddUnlistedIps(const proxy_client::Snapshot& snapshot, const IpOptions& options,
+                    bool grouped_at_source, FoldedSeries* folded) {
+  const auto& connections = snapshot.connections;
+  if (!folded->other || !connections.by_ip) return;
   const std::optional<double>& distinct =
       grouped_at_source ? connections.distinct_networks : connections.distinct_ips;
-  if (!folded->other || !connections.by_ip || !distinct ||
-      *distinct <= static_cast<double>(connections.by_ip->size())) {
+  const double listed_entries = static_cast<double>(connections.by_ip->size());
+  if (distinct) {
+    if (*distinct <= listed_entries) return;
+    // distinctIPs is any finite number the proxy sends (1e308 included): clamp first.
+    constexpr double kMaxCount = 1e15;
+    folded->folded += static_cast<std::size_t>(std::min(*distinct - listed_entries, kMaxCount));
+  } else if (grouped_at_source || !MaybeCutWithoutCount(snapshot, options)) {
     return;
   }
-  // distinctIPs is any finite number the proxy sends (1e308 included): clamp before converting.
-  constexpr double kMaxCount = 1e15;
-  const double unlisted = *distinct - static_cast<double>(connections.by_ip->size());
-  folded->folded += static_cast<std::size_t>(std::min(unlisted, kMaxCount));
   SeriesEntry& other = *folded->other;
   const double unlisted_connections = connections.active - Sum(*connections.by_ip);
   if (unlisted_connections > 0)
@@ -135,10 +148,25 @@ std::optional<std::string> IpNetwork(std::string_view ip, unsigned ipv4_prefix,
   return std::nullopt;
 }
 
+namespace {
+
 bool GroupedAtSource(const proxy_client::Snapshot& snapshot, const IpOptions& options) {
   return options.anonymize == IpAnonymization::kPrefix && snapshot.connections.ip_grouping &&
          *snapshot.connections.ip_grouping ==
              proxy_client::IpGrouping{options.ipv4_prefix, options.ipv6_prefix};
+}
+
+}  // namespace
+
+std::optional<double> DistinctClientIps(const proxy_client::Snapshot& snapshot,
+                                        const IpOptions& options) {
+  const auto& connections = snapshot.connections;
+  if (connections.distinct_ips) return *connections.distinct_ips;
+  if (!connections.by_ip || GroupedAtSource(snapshot, options) ||
+      MaybeCutWithoutCount(snapshot, options)) {
+    return std::nullopt;
+  }
+  return static_cast<double>(connections.by_ip->size());
 }
 
 FoldedSeries AggregateIps(const proxy_client::Snapshot& snapshot, const IpOptions& options) {
@@ -157,7 +185,7 @@ FoldedSeries AggregateIps(const proxy_client::Snapshot& snapshot, const IpOption
         return FindIp(f, ip, unique, options, grouped_at_source);
       },
       fold);
-  AddUnlistedIps(snapshot, grouped_at_source, &folded);
+  AddUnlistedIps(snapshot, options, grouped_at_source, &folded);
   return folded;
 }
 

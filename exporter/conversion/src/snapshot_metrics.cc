@@ -316,11 +316,9 @@ AggregationCounts WriteSnapshotMetrics(const proxy_client::Snapshot& snapshot,
                     connections.active);
   builder.AddSingle("connections_total", "Connections accepted since the proxy started.",
                     MetricType::kCounter, connections.total);
-  if (connections.distinct_ips || connections.by_ip) {
+  if (const std::optional<double> client_ips = DistinctClientIps(snapshot, options.ips)) {
     builder.AddSingle("client_ips", "Distinct client IPs with active connections.",
-                      MetricType::kGauge,
-                      connections.distinct_ips ? *connections.distinct_ips
-                                               : static_cast<double>(connections.by_ip->size()));
+                      MetricType::kGauge, *client_ips);
   }
   AddConnectionFamily(&builder, routes, "route_connections_active",
                       "Active connections per route; routes beyond the limit are summed in "

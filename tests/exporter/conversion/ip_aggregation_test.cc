@@ -312,3 +312,34 @@ TEST_CASE("A key from a grouping source that is no network as the exporter write
   const auto regrouped = exporter::conversion::AggregateIps(snapshot, options);
   for (const auto& entry : regrouped.kept) CHECK(entry.name != "203.0.113.7");
 }
+
+TEST_CASE("A list of exactly top IPs without distinctIPs may be cut: other gets the rest") {
+  exporter::conversion::IpOptions options;
+  options.top = 2;
+  // SmartProxy's topIPs(2) path: the two busiest, no count of the others.
+  auto snapshot = WithIps({{"192.0.2.1", 5}, {"192.0.2.2", 4}},
+                          NamedValues<InOut>{{"192.0.2.1", {10, 20}}, {"192.0.2.2", {1, 2}}});
+  snapshot.connections.active = 12;
+  snapshot.throughput->instant = InOut{15, 30};
+  const auto series = exporter::conversion::AggregateIps(snapshot, options);
+  CHECK(SumConnections(series) == 12.0);
+  CHECK(series.other->connections == 3.0);
+  CHECK(series.other->throughput->in == 4.0);
+  CHECK(series.other->throughput->out == 8.0);
+  CHECK(series.folded == 0);  // how many IPs the 3 connections are is unknown
+  CHECK_FALSE(exporter::conversion::DistinctClientIps(snapshot, options).has_value());
+  // Fewer than top: that is every IP.
+  options.top = 3;
+  CHECK(exporter::conversion::DistinctClientIps(snapshot, options) == 2.0);
+  CHECK(exporter::conversion::AggregateIps(snapshot, options).other->connections == 0.0);
+  // ?ips=0 leaves nothing listed: the count is unknown, not 0.
+  options.top = 0;
+  auto none = WithIps({});
+  none.connections.active = 12;
+  CHECK_FALSE(exporter::conversion::DistinctClientIps(none, options).has_value());
+  // With distinctIPs, it is the count.
+  snapshot.connections.distinct_ips = 40;
+  options.top = 2;
+  CHECK(exporter::conversion::DistinctClientIps(snapshot, options) == 40.0);
+  CHECK(exporter::conversion::AggregateIps(snapshot, options).folded == 38);
+}

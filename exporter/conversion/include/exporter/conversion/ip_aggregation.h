@@ -34,8 +34,18 @@ std::optional<std::string> IpNetwork(std::string_view ip, unsigned ipv4_prefix,
 // - when the source already grouped with the configured prefixes (connections.ipGrouping equal
 //   to them, protocol 1.1), byIP keys are its networks: kept as they are when written exactly as
 //   IpNetwork writes them, else "invalid"; the unlisted ones are counted from
-//   connections.distinctNetworks.
+//   connections.distinctNetworks;
+// - a list of exactly `options.top` IPs (none for top 0) without connections.distinctIPs may
+//   have been cut by the proxy without a count (SmartProxy's topIPs path): "other" gets the
+//   unlisted connections and throughput all the same, not counted as folded (how many IPs they
+//   are is unknown).
 // The result refers to the IP names of `snapshot`: keep the snapshot alive while using it.
 FoldedSeries AggregateIps(const proxy_client::Snapshot& snapshot, const IpOptions& options);
+
+// `<namespace>_client_ips`: connections.distinctIPs, else the number of listed IPs when that is
+// known to be all of them (not networks from a grouping source, not a list that may have been
+// cut at options.top); nullopt when unknown.
+std::optional<double> DistinctClientIps(const proxy_client::Snapshot& snapshot,
+                                        const IpOptions& options);
 
 }  // namespace exporter::conversion
