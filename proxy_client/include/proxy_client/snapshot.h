@@ -47,8 +47,8 @@ struct Connections {
   std::optional<double> distinct_ips;  // distinct client IPs before any ?ips= limit
   // The grouping the source applied to the keys of byIP (connections and throughput), when it
   // grouped; then distinct_networks counts the networks before any ?ips= limit.
-  std::optional<IpGrouping> ip_grouping;
-  std::optional<double> distinct_networks;
+  std::optional<IpGrouping> ip_grouping = std::nullopt;
+  std::optional<double> distinct_networks = std::nullopt;
 };
 
 // HTTP request rates of one domain (Host header or SNI), protocol 1.1.

@@ -24,7 +24,7 @@ struct FetchRequest {
   std::optional<unsigned> ips;                                // ?ips=N; nullopt asks for every IP
   // ?ipv4Prefix=&ipv6Prefix= (protocol 1.1): the source sums IPs per network before the ips cut.
   // An older source ignores it: the answer's connections.ip_grouping says whether it was done.
-  std::optional<IpGrouping> ip_grouping;
+  std::optional<IpGrouping> ip_grouping = std::nullopt;
 };
 
 struct FetchResult {

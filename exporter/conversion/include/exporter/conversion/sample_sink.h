@@ -22,7 +22,7 @@ struct FamilyInfo {
   MetricType type = MetricType::kGauge;
   // Counters: when every sample of the family started counting from zero (seconds since the
   // Unix epoch), where that is known. OpenMetrics writes it as the `_created` sample.
-  std::optional<double> created_seconds;
+  std::optional<double> created_seconds = std::nullopt;
 };
 
 struct Label {
