@@ -13,7 +13,8 @@ export const here = path.dirname(fileURLToPath(import.meta.url));
 const kTicks = 100; // USER_HZ
 
 export function defaultExporterBin() {
-  return process.env.SMARTPROXY_EXPORTER_BIN ?? '/work/build-bench12/exporter/smartproxy_exporter';
+  // The tree's own build (scripts/build.sh), four levels up from here.
+  return process.env.SMARTPROXY_EXPORTER_BIN ?? path.resolve(here, '../../../../build/exporter/smartproxy_exporter');
 }
 
 const started = [];
