@@ -31,7 +31,8 @@ export async function connectionsByIP(input, options, slicer) {
     if (groups === undefined) return unrecognised(options, label, raw);
     return groupedConnections(groups, ipLimit, grouping, slicer);
   }
-  if (ipLimit === undefined) {
+  // A limit of at least every IP the proxy lists selects them all: no heap, no sort.
+  if (ipLimit === undefined || ipLimit >= (fastEntryCount(raw) ?? Infinity)) {
     const byIP = await nameTableOf(raw, kIpKeys, countGauge, slicer);
     return byIP === undefined ? unrecognised(options, label, raw) : { byIP, selection: undefined };
   }
@@ -67,7 +68,7 @@ export async function throughputByIP(input, selection, options, slicer) {
   // is converted once, in slices.
   const lookup = raw instanceof Map || isPlainObject(raw)
     ? raw
-    : (await nameTableOf(raw, kIpKeys, throughputPair, slicer))?.map;
+    : (await nameTableOf(raw, kIpKeys, throughputPair, slicer))?.asMap();
   if (lookup === undefined) return unrecognised(options, label, raw);
   const byIP = emptyNameMap();
   for (const ip of selection.ips) {
@@ -75,6 +76,14 @@ export async function throughputByIP(input, selection, options, slicer) {
     if (pair !== undefined) byIP[ip] = pair;
   }
   return byIP;
+}
+
+// The number of entries of a Map or an array (an array's items may be unnamed or repeat, so
+// only an upper bound); undefined for an object (counting its keys is a pass of its own).
+function fastEntryCount(raw) {
+  if (raw instanceof Map) return raw.size;
+  if (Array.isArray(raw)) return raw.length;
+  return undefined;
 }
 
 function unrecognised(options, label, raw) {
@@ -99,13 +108,13 @@ function entriesObject(entries) {
 async function groupNamed(raw, grouping, kind, slicer, only, hint) {
   let source = raw;
   if (Array.isArray(raw) || (raw instanceof Map && !(await hasOnlyStringKeys(raw, slicer)))) {
-    source = (await nameTableOf(raw, kIpKeys, kind === 'pairs' ? throughputPair : countGauge, slicer))?.map;
+    source = (await nameTableOf(raw, kIpKeys, kind === 'pairs' ? throughputPair : countGauge, slicer))?.asMap();
     if (source === undefined) return undefined;
   } else if (!(raw instanceof Map) && !isPlainObject(raw)) {
     return undefined;
   }
   const groups = {
-    keys: [], values: [], ins: [], outs: [], index: new Map(), grouping, only,
+    keys: [], values: [], ins: [], outs: [], index: new NetworkIndex(), grouping, only,
     // The names seen and their network keys by position, and those of an earlier pass (`hint`):
     // a proxy that builds both maps from one connection table lists the IPs in the same order,
     // and the second pass then finds each network without parsing the address again.
@@ -128,10 +137,41 @@ async function groupNamed(raw, grouping, kind, slicer, only, hint) {
     }
   }
   if (kind === 'pairs') {
-    for (let i = 0; i < groups.keys.length; i += 1) groups.values.push({ in: groups.ins[i], out: groups.outs[i] });
+    // One object per network: 90k of them is a block of its own, so this is sliced too.
+    for (let i = 0; i < groups.keys.length; i += 1) {
+      groups.values.push({ in: groups.ins[i], out: groups.outs[i] });
+      if (((i + 1) & kCheckMask) === 0 && slicer.due()) await slicer.yield();
+    }
   }
   if (groups.seenNames !== undefined) groups.positions = { names: groups.seenNames, keys: groups.seenKeys };
   return groups;
+}
+
+// networkKey -> group index, in kShards Maps picked by the key's low bits. One Map of 90k
+// networks (clients from that many /24s and /64s) doubles its table at 65,536 entries, and that
+// one set() copies every entry: a ~2 ms block that slicing cannot split. A shard holds 1/16th of
+// the networks, so its rehash is 1/16th of that. A skewed spread (keys chosen by a client) only
+// makes one shard larger: the sums stay exact.
+const kShards = 16;
+
+class NetworkIndex {
+  constructor() {
+    this.shards = Array.from({ length: kShards }, () => new Map());
+  }
+
+  shardOf(key) {
+    if (typeof key === 'number') return this.shards[key & (kShards - 1)];
+    // An IPv6 key: its last 16-bit unit is the lowest group the prefix covers. undefined: invalid.
+    return this.shards[key === undefined ? 0 : key.charCodeAt(key.length - 1) & (kShards - 1)];
+  }
+
+  get(key) {
+    return this.shardOf(key).get(key);
+  }
+
+  set(key, index) {
+    this.shardOf(key).set(key, index);
+  }
 }
 
 // The index of the group `name` belongs to, created when new; -1 when `only` leaves it out.
@@ -195,9 +235,9 @@ function groupPairs(raw, grouping, networks, slicer, hint) {
   return groupNamed(raw, grouping, 'pairs', slicer, networks, hint);
 }
 
-// A NameTable of every group, texts in order of first appearance.
+// A NameTable of every group, texts in order of first appearance (distinct keys, distinct texts).
 async function groupTable(groups, grouping, valueAt, slicer) {
-  const table = new NameTable();
+  const table = new NameTable({ unique: true });
   for (let i = 0; i < groups.keys.length; i += 1) {
     table.set(networkText(groups.keys[i], grouping.ipv4Prefix, grouping.ipv6Prefix), valueAt(i));
     if (((i + 1) & kCheckMask) === 0 && slicer.due()) await slicer.yield();

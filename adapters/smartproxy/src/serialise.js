@@ -63,7 +63,7 @@ const kEntriesPerPiece = 512;
 
 async function writeTable(out, table, slicer) {
   out.append('{');
-  const { map, indexKeys } = table;
+  const { indexKeys } = table;
   let parts = [];
   const flush = () => {
     if (parts.length === 0) return;
@@ -76,12 +76,19 @@ async function writeTable(out, table, slicer) {
   if (indexKeys.length > 0) {
     // Rare (a client "IP" such as "12345"): array-index names first, as in an object.
     for (const name of table.names()) {
-      parts.push(`${quote(name)}:${valueText(map.get(name))}`);
+      parts.push(`${quote(name)}:${valueText(table.get(name))}`);
+      if (parts.length === kEntriesPerPiece) flush();
+      if ((++n & kCheckMask) === 0 && slicer.due()) await slicer.yield();
+    }
+  } else if (table.keys !== undefined) {
+    const { keys, values } = table;
+    for (let i = 0; i < keys.length; i += 1) {
+      parts.push(`${quote(keys[i])}:${valueText(values[i])}`);
       if (parts.length === kEntriesPerPiece) flush();
       if ((++n & kCheckMask) === 0 && slicer.due()) await slicer.yield();
     }
   } else {
-    for (const [name, value] of map) {
+    for (const [name, value] of table.map) {
       parts.push(`${quote(name)}:${valueText(value)}`);
       if (parts.length === kEntriesPerPiece) flush();
       if ((++n & kCheckMask) === 0 && slicer.due()) await slicer.yield();

@@ -49,6 +49,7 @@ export function createSnapshotServer(proxy, { tracker, countDistinctIPs = false,
       if (response.destroyed || response.writableEnded) return;
       response.writeHead(reply.status, reply.headers);
       await writeChunks(response, reply.chunks, slicer);
+      slicer.finish();
     } catch (error) {
       // An aborted request is the exporter hanging up or the server closing, not an error.
       if (error instanceof SliceAbortError) response.destroy();
@@ -81,7 +82,7 @@ async function writeChunks(response, chunks, slicer) {
     if (response.destroyed) return;
     const flowing = response.write(chunks[i]);
     if (i + 1 === chunks.length) break;
-    if (!flowing) await drained(response);
+    if (!flowing) await slicer.waitFor(drained(response));
     else if (slicer.due()) await slicer.yield();
   }
   if (!response.destroyed) response.end();

@@ -49,6 +49,18 @@ export class Slicer {
     if (this.signal?.aborted) throw new SliceAbortError();
   }
 
+  /**
+   * Ends the current slice, waits for `promise` (the exporter to read what was written), and
+   * starts the next slice when it settles: the wait is not part of any slice.
+   */
+  async waitFor(promise) {
+    this.onBlock?.(performance.now() - this.blockStart);
+    this.yields += 1;
+    await promise;
+    this.blockStart = performance.now();
+    if (this.signal?.aborted) throw new SliceAbortError();
+  }
+
   /** Reports the last slice (the one that ends without a yield). */
   finish() {
     this.onBlock?.(performance.now() - this.blockStart);

@@ -453,13 +453,20 @@ async function connectionsFromOverride(ctx) {
   return { group, ips: { raw: raw.byIP, label: `${label}.byIP` }, distinctIPs: gaugeValue(raw.distinctIPs) };
 }
 
+// The largest ?ips=N asked of topIPs(); above it byIP() is read and the top chosen in slices.
+const kLargestTopIPsLimit = 1000;
+
 // Resolves to { ips, distinctIPs? }. The full byIP() map is only asked for when it is needed:
 // with no limit, with a limit and no topIPs(), or to group by network; distinctIPs then comes
 // from that map, which is free. With topIPs() the map is fetched for counting only if
 // countDistinctIPs asks.
 async function readIPs(ctx) {
   const { source, ipLimit } = ctx;
-  if (ipLimit === undefined || ctx.grouping !== undefined || !source.topIPs) {
+  // A large N (an exporter with ips.top: 1000000 wants every IP) is served from byIP() in slices:
+  // topIPs(N) would sort every IP and build N objects in the proxy, and its list would be
+  // taken here in one piece.
+  const large = ipLimit > kLargestTopIPsLimit && source.connectionsByIP;
+  if (ipLimit === undefined || ctx.grouping !== undefined || !source.topIPs || large) {
     const got = await readRaw(ctx, source.connectionsByIP);
     return got === undefined ? {} : { ips: { raw: got.value, label: got.label } };
   }

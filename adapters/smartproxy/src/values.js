@@ -266,36 +266,81 @@ function isArrayIndex(key) {
 }
 
 /**
- * A large name -> value map for the snapshot, kept as a Map (cheap to fill in slices) and
- * serialised (serialise.js) exactly as JSON.stringify would write the object built by the same
+ * A large name -> value map for the snapshot, cheap to fill in slices and serialised
+ * (serialise.js) exactly as JSON.stringify would write the object built by the same
  * assignments: a name set twice keeps its first position and its last value, array-index names
  * come first in numeric order.
+ *
+ * Filled from a source whose names cannot repeat (a plain object's keys, a Map's string keys:
+ * `unique`), it is two arrays: no Map is grown. A Map of 100k entries doubles its hash table
+ * at 65,536 entries, and that one set() copies every entry, a block of ~2 ms that no slicing can
+ * split; arrays grow by a memory copy of pointers. When a name could repeat after all (a Map's
+ * non-string key becomes a string), demote() builds the Map once and the table dedups from then.
  */
 export class NameTable {
-  constructor() {
-    this.map = new Map();
+  constructor({ unique = false } = {}) {
+    this.map = unique ? undefined : new Map();
+    this.keys = unique ? [] : undefined;
+    this.values = unique ? [] : undefined;
     this.indexKeys = [];
   }
 
   set(name, value) {
+    if (this.map === undefined) {
+      if (isArrayIndex(name)) this.indexKeys.push(name);
+      this.keys.push(name);
+      this.values.push(value);
+      return;
+    }
     if (isArrayIndex(name) && !this.map.has(name)) this.indexKeys.push(name);
     this.map.set(name, value);
   }
 
+  /** From here on a name may be set twice: the arrays become the Map (once). */
+  demote() {
+    if (this.map !== undefined) return;
+    this.map = new Map();
+    for (let i = 0; i < this.keys.length; i += 1) this.map.set(this.keys[i], this.values[i]);
+    this.keys = undefined;
+    this.values = undefined;
+  }
+
   get size() {
-    return this.map.size;
+    return this.map === undefined ? this.keys.length : this.map.size;
+  }
+
+  /** The value of `name`, or undefined. A lookup demotes a unique table (rare: array-index names). */
+  get(name) {
+    this.demote();
+    return this.map.get(name);
+  }
+
+  /** The Map of names to values (built from the arrays of a unique table). */
+  asMap() {
+    this.demote();
+    return this.map;
+  }
+
+  /** The [name, value] pairs in insertion order (hot loops index `keys` and `values` of a unique table instead). */
+  *entries() {
+    if (this.map !== undefined) {
+      yield* this.map;
+      return;
+    }
+    for (let i = 0; i < this.keys.length; i += 1) yield [this.keys[i], this.values[i]];
   }
 
   /** The names in object order (array indices first). */
   *names() {
+    const inserted = this.map === undefined ? this.keys : this.map.keys();
     if (this.indexKeys.length === 0) {
-      yield* this.map.keys();
+      yield* inserted;
       return;
     }
     const indices = [...this.indexKeys].sort((a, b) => Number(a) - Number(b));
     yield* indices;
     const skip = new Set(this.indexKeys);
-    for (const name of this.map.keys()) if (!skip.has(name)) yield name;
+    for (const name of inserted) if (!skip.has(name)) yield name;
   }
 }
 
@@ -304,10 +349,17 @@ export class NameTable {
  * NameTable; resolves to undefined for an unrecognised shape.
  */
 export async function nameTableOf(collection, nameKeys, valueOf, slicer) {
-  const table = new NameTable();
+  // A plain object's keys and a Map's string keys never repeat; an array's names may.
+  const table = new NameTable({ unique: collection instanceof Map || isPlainObject(collection) });
   const recognised = await walkNamed(collection, nameKeys, (value, key) => {
     const normalised = valueOf(value);
-    if (normalised !== undefined) table.set(typeof key === 'string' ? key : String(key), normalised);
+    if (normalised === undefined) return;
+    if (typeof key === 'string') {
+      table.set(key, normalised);
+    } else {
+      table.demote(); // 1 and "1" are one name
+      table.set(String(key), normalised);
+    }
   }, slicer);
   return recognised ? table : undefined;
 }
@@ -321,6 +373,14 @@ export function countGauge(value) {
 export async function nameTableToObject(table, slicer) {
   const result = emptyNameMap();
   let n = 0;
+  if (table.keys !== undefined) {
+    const { keys, values } = table;
+    for (let i = 0; i < keys.length; i += 1) {
+      result[keys[i]] = values[i];
+      if ((++n & kCheckMask) === 0 && slicer.due()) await slicer.yield();
+    }
+    return result;
+  }
   for (const [name, value] of table.map) {
     result[name] = value;
     if ((++n & kCheckMask) === 0 && slicer.due()) await slicer.yield();

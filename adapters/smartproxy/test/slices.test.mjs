@@ -54,13 +54,13 @@ test('the sliced text is byte for byte JSON.stringify of the snapshot, hostile n
   data.byIP = new Map();
   data.throughputByIP = new Map();
   const names = ['12345', '7', '__proto__', 'quote"back\\slash', 'nl\nctl\u0001', 'lone \ud800', 'pair \ud83d\ude80',
-    'caf\u00e9', '4294967295', '4294967294', '007', ''];
+    'caf\u00e9', '4294967295', '4294967294', '007', '', '42'];
   for (let i = 0; i < 5000; i += 1) names.push(`10.${i >> 8}.${i & 255}.1`);
   names.forEach((name, i) => {
     data.byIP.set(name, i % 7);
     data.throughputByIP.set(name, { in: i / 3, out: i * 1e21 });
   });
-  data.byIP.set(42, 3); // a non-string key, as a Map may hold
+  data.byIP.set(42, 3); // a non-string key, as a Map may hold: one name with the string '42'
   const proxy = fakeMetricsProxy(data, { omit: ['connections.topIPs'] });
   for (const [query, ipLimit] of [['', undefined], ['?ips=20', 20], ['?ips=0', 0]]) {
     const reply = await respondToRequest('GET', `/v1/snapshot${query}`, { proxy });
@@ -71,6 +71,29 @@ test('the sliced text is byte for byte JSON.stringify of the snapshot, hostile n
     assert.equal(reply.headers['Content-Length'], Buffer.byteLength(expected));
     assert.ok(reply.chunks.length >= (query === '' ? 2 : 1));
   }
+});
+
+test('a large ?ips=N is served from byIP() in slices, not topIPs(N); N covering every IP lists them all', async () => {
+  const proxy = fakeProxyWithClients(100000, { addresses: 'mixed' });
+  const calls = countingByIP(proxy);
+  const { topIPs } = proxy.metrics.connections;
+  let topCalls = 0;
+  proxy.metrics.connections.topIPs = (n) => { topCalls += 1; return topIPs(n); };
+  const { result, turns } = await turnsWhile(respondToRequest('GET', '/v1/snapshot?ips=1000000', { proxy }));
+  assert.equal(result.status, 200);
+  assert.ok(turns >= 5, `only ${turns} turns of the event loop during the snapshot`);
+  assert.equal(topCalls, 0);
+  assert.deepEqual(calls, { byIP: 1, throughputByIP: 1 });
+  const every = JSON.parse((await respondToRequest('GET', '/v1/snapshot', { proxy })).body);
+  const large = JSON.parse(result.body);
+  assert.equal(Object.keys(large.connections.byIP).length, 100000);
+  assert.deepEqual(large.connections.byIP, every.connections.byIP);
+  assert.deepEqual(large.throughput.byIP, every.throughput.byIP);
+  assert.equal(large.connections.distinctIPs, 100000);
+  // Up to 1000 the proxy's topIPs(N) still chooses.
+  const small = JSON.parse((await respondToRequest('GET', '/v1/snapshot?ips=1000', { proxy })).body);
+  assert.equal(topCalls, 1);
+  assert.equal(Object.keys(small.connections.byIP).length, 1000);
 });
 
 test('an aborted request stops at its next slice', async () => {
