@@ -75,8 +75,8 @@ async function writeTable(out, table, slicer) {
   let n = 0;
   if (indexKeys.length > 0) {
     // Rare (a client "IP" such as "12345"): array-index names first, as in an object.
-    for (const name of table.names()) {
-      parts.push(`${quote(name)}:${valueText(table.get(name))}`);
+    for (const [name, value] of table.objectOrder()) {
+      parts.push(`${quote(name)}:${valueText(value)}`);
       if (parts.length === kEntriesPerPiece) flush();
       if ((++n & kCheckMask) === 0 && slicer.due()) await slicer.yield();
     }

@@ -283,11 +283,15 @@ export class NameTable {
     this.keys = unique ? [] : undefined;
     this.values = unique ? [] : undefined;
     this.indexKeys = [];
+    this.indexPositions = []; // of a unique table's index names in `keys`
   }
 
   set(name, value) {
     if (this.map === undefined) {
-      if (isArrayIndex(name)) this.indexKeys.push(name);
+      if (isArrayIndex(name)) {
+        this.indexKeys.push(name);
+        this.indexPositions.push(this.keys.length);
+      }
       this.keys.push(name);
       this.values.push(value);
       return;
@@ -303,16 +307,11 @@ export class NameTable {
     for (let i = 0; i < this.keys.length; i += 1) this.map.set(this.keys[i], this.values[i]);
     this.keys = undefined;
     this.values = undefined;
+    this.indexPositions = [];
   }
 
   get size() {
     return this.map === undefined ? this.keys.length : this.map.size;
-  }
-
-  /** The value of `name`, or undefined. A lookup demotes a unique table (rare: array-index names). */
-  get(name) {
-    this.demote();
-    return this.map.get(name);
   }
 
   /** The Map of names to values (built from the arrays of a unique table). */
@@ -321,26 +320,23 @@ export class NameTable {
     return this.map;
   }
 
-  /** The [name, value] pairs in insertion order (hot loops index `keys` and `values` of a unique table instead). */
-  *entries() {
-    if (this.map !== undefined) {
-      yield* this.map;
-      return;
-    }
-    for (let i = 0; i < this.keys.length; i += 1) yield [this.keys[i], this.values[i]];
-  }
-
-  /** The names in object order (array indices first). */
-  *names() {
-    const inserted = this.map === undefined ? this.keys : this.map.keys();
-    if (this.indexKeys.length === 0) {
-      yield* inserted;
-      return;
-    }
+  /**
+   * The [name, value] pairs in object order: array-index names first in numeric order, then the
+   * others in insertion order (serialise.js takes this path only when there are index names).
+   */
+  *objectOrder() {
     const indices = [...this.indexKeys].sort((a, b) => Number(a) - Number(b));
-    yield* indices;
-    const skip = new Set(this.indexKeys);
-    for (const name of inserted) if (!skip.has(name)) yield name;
+    if (this.map !== undefined) {
+      for (const name of indices) yield [name, this.map.get(name)];
+      for (const [name, value] of this.map) if (!isArrayIndex(name)) yield [name, value];
+      return;
+    }
+    // A unique table holds each index name once, at the position set() recorded.
+    const positionOf = new Map(this.indexPositions.map((position) => [this.keys[position], position]));
+    for (const name of indices) yield [name, this.values[positionOf.get(name)]];
+    for (let i = 0; i < this.keys.length; i += 1) {
+      if (!isArrayIndex(this.keys[i])) yield [this.keys[i], this.values[i]];
+    }
   }
 }
 
