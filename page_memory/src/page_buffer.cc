@@ -8,18 +8,24 @@
 #include <cstring>
 #include <utility>
 
+#include "huge_pages.h"
+#include "page_memory/large_block.h"
+
 namespace page_memory {
-namespace {
+namespace detail {
 
 std::uintptr_t PageBytes() {
   static const auto bytes = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
   return bytes;
 }
 
-std::uintptr_t RoundUp(std::uintptr_t value, std::uintptr_t unit) {
-  return (value + unit - 1) / unit * unit;
-}
-std::uintptr_t RoundDown(std::uintptr_t value, std::uintptr_t unit) { return value / unit * unit; }
+}  // namespace detail
+namespace {
+
+using detail::HugePageBytes;
+using detail::PageBytes;
+using detail::RoundDown;
+using detail::RoundUp;
 
 // madvise over the `unit`-aligned part of [data, data + size); nothing when there is none.
 void AdviseAligned(void* data, std::size_t size, std::uintptr_t unit, int advice) {
@@ -30,7 +36,6 @@ void AdviseAligned(void* data, std::size_t size, std::uintptr_t unit, int advice
   madvise(reinterpret_cast<void*>(first), last - first, advice);
 }
 
-// The size of a transparent huge page (2 MiB on x86-64); 0 when the kernel has none.
 std::uintptr_t ReadHugePageBytes() {
   std::FILE* file = std::fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", "r");
   if (file == nullptr) return 0;
@@ -38,11 +43,6 @@ std::uintptr_t ReadHugePageBytes() {
   const bool read = std::fscanf(file, "%llu", &bytes) == 1;
   std::fclose(file);
   return read ? static_cast<std::uintptr_t>(bytes) : 0;
-}
-
-std::uintptr_t HugePageBytes() {
-  static const std::uintptr_t bytes = ReadHugePageBytes();
-  return bytes;
 }
 
 bool ReadHugePagesOffered() {
@@ -59,6 +59,11 @@ bool ReadHugePagesOffered() {
 
 }  // namespace
 
+std::uintptr_t detail::HugePageBytes() {
+  static const std::uintptr_t bytes = ReadHugePageBytes();
+  return bytes;
+}
+
 bool HugePagesOffered() {
   static const bool offered = ReadHugePagesOffered();
   return offered;
@@ -72,16 +77,14 @@ void ReleaseHugePages(void* data, std::size_t size) {
   if (HugePagesOffered()) AdviseAligned(data, size, HugePageBytes(), MADV_DONTNEED);
 }
 
-PageBuffer::~PageBuffer() {
-  if (data_ != nullptr) munmap(data_, capacity_);
-}
+PageBuffer::~PageBuffer() { UnmapAligned(data_, capacity_); }
 
 PageBuffer::PageBuffer(PageBuffer&& other) noexcept
     : data_(std::exchange(other.data_, nullptr)), capacity_(std::exchange(other.capacity_, 0)) {}
 
 PageBuffer& PageBuffer::operator=(PageBuffer&& other) noexcept {
   if (this != &other) {
-    if (data_ != nullptr) munmap(data_, capacity_);
+    UnmapAligned(data_, capacity_);
     data_ = std::exchange(other.data_, nullptr);
     capacity_ = std::exchange(other.capacity_, 0);
   }
@@ -90,20 +93,20 @@ PageBuffer& PageBuffer::operator=(PageBuffer&& other) noexcept {
 
 bool PageBuffer::Reserve(std::size_t capacity, std::size_t keep) {
   if (capacity <= capacity_) return true;
-  const std::size_t bytes = RoundUp(capacity, PageBytes());
-  void* mapped = MAP_FAILED;
-  if (data_ == nullptr || keep == 0) {
-    mapped = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (mapped == MAP_FAILED) return false;
-    if (data_ != nullptr) munmap(data_, capacity_);
-  } else {
-    // The written pages move with the mapping: a 24 MB text is not copied to grow.
-    mapped = mremap(data_, capacity_, bytes, MREMAP_MAYMOVE);
-    if (mapped == MAP_FAILED) return false;
-  }
+  // Whole huge pages from a huge-page boundary, so that ReleaseHugePages gives back every byte
+  // and the mapping is one region that mremap can move. Pages never written cost nothing.
+  const std::uintptr_t unit =
+      HugePageBytes() != 0 && capacity >= HugePageBytes() ? HugePageBytes() : PageBytes();
+  const std::size_t bytes = MappedBytes(RoundUp(capacity, unit));
+  void* mapped = MapAligned(bytes);
+  if (mapped == nullptr) return false;
+  // Copied, not moved with mremap: pages moved into the new mapping stay a region of their own,
+  // and the huge page that straddles its end is faulted in 4 KiB pages ever after (500 faults a
+  // scrape for the body). Callers that know the size reserve it up front, so this is rare.
+  if (data_ != nullptr && keep != 0) std::memcpy(mapped, data_, keep);
+  UnmapAligned(data_, capacity_);
   data_ = static_cast<char*>(mapped);
   capacity_ = bytes;
-  AdviseHugePages(data_, capacity_);
   return true;
 }
 

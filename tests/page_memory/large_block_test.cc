@@ -1,0 +1,93 @@
+#include "page_memory/large_block.h"
+
+#include <doctest/doctest.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <utility>
+
+namespace {
+
+std::size_t PageBytes() { return static_cast<std::size_t>(sysconf(_SC_PAGESIZE)); }
+
+// The kernel's settings, read here independently of page_memory's own reading.
+bool KernelOffersHugePages() {
+  std::ifstream enabled("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string line;
+  std::getline(enabled, line);
+  return line.find("[always]") != std::string::npos || line.find("[madvise]") != std::string::npos;
+}
+std::uintptr_t KernelHugePageBytes() {
+  std::ifstream size("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size");
+  std::uintptr_t bytes = 0;
+  size >> bytes;
+  return bytes;
+}
+
+// Whether the page at `data` is mapped at all: mincore(2) fails with ENOMEM on unmapped memory.
+bool IsMapped(const void* data) {
+  const auto page = reinterpret_cast<std::uintptr_t>(data) / PageBytes() * PageBytes();
+  unsigned char residency = 0;
+  if (mincore(reinterpret_cast<void*>(page), PageBytes(), &residency) == 0) return true;
+  REQUIRE(errno == ENOMEM);
+  return false;
+}
+
+constexpr std::size_t kMiB = std::size_t{1} << 20;
+
+}  // namespace
+
+TEST_CASE("MapAligned maps zeroed, writable memory from a huge-page boundary") {
+  const std::size_t bytes = 5 * kMiB + 100;
+  auto* data = static_cast<unsigned char*>(page_memory::MapAligned(bytes));
+  REQUIRE(data != nullptr);
+  if (KernelHugePageBytes() != 0) {
+    CHECK(reinterpret_cast<std::uintptr_t>(data) % KernelHugePageBytes() == 0);
+  }
+  std::size_t nonzero = 0;
+  for (std::size_t i = 0; i < bytes; i += 4096) nonzero += data[i] != 0 ? 1 : 0;
+  CHECK(nonzero == 0);
+  data[0] = 1;
+  data[bytes - 1] = 2;
+  CHECK(data[bytes - 1] == 2);
+  page_memory::UnmapAligned(data, bytes);
+  CHECK_FALSE(IsMapped(data));
+  CHECK_FALSE(IsMapped(data + bytes - 1));
+}
+
+TEST_CASE("LargeBlockAllocator maps large blocks where huge pages are offered and unmaps them") {
+  CHECK(page_memory::MapsLargeBlock(page_memory::kLargeBlockBytes) == KernelOffersHugePages());
+  CHECK_FALSE(page_memory::MapsLargeBlock(page_memory::kLargeBlockBytes - 1));
+  const void* block = nullptr;
+  {
+    page_memory::LargeVector<std::pair<std::string, double>> entries;
+    // Grown by push_back through small blocks into mapped ones: every entry survives each move.
+    for (int i = 0; i < 100000; ++i) entries.emplace_back("2001:db8::" + std::to_string(i), i);
+    REQUIRE(entries.size() == 100000);
+    CHECK(entries[0].first == "2001:db8::0");
+    CHECK(entries[99999].first == "2001:db8::99999");
+    CHECK(entries[54321].second == 54321);
+    block = entries.data();
+    if (KernelOffersHugePages()) {
+      CHECK(reinterpret_cast<std::uintptr_t>(block) % KernelHugePageBytes() == 0);
+    }
+  }
+  // Freed: with huge pages on offer the block was a mapping of its own and is gone.
+  if (KernelOffersHugePages()) CHECK_FALSE(IsMapped(block));
+}
+
+TEST_CASE("LargeString holds large text like std::string") {
+  page_memory::LargeString text(3 * kMiB, 'x');
+  text += "end";
+  CHECK(text.size() == 3 * kMiB + 3);
+  CHECK(std::string_view(text).substr(3 * kMiB) == "end");
+  page_memory::LargeString copy = text;
+  CHECK(copy == text);
+  page_memory::LargeString small = "a";
+  CHECK(small.size() == 1);
+}
