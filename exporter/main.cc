@@ -99,12 +99,14 @@ int main(int argc, char** argv) {
   // enough for a server whose requests mostly wait on one shared fetch: the allocation-heavy
   // work (parsing, rendering) runs on one thread per fetch.
   mallopt(M_ARENA_MAX, 1);
-  // A scrape of 100k IPs allocates and frees ~25 MB of snapshot and folded series in blocks
-  // of a few MB. By default glibc maps such blocks anew or trims them off the heap every time,
-  // and faulting them back in costs ~0.47 ms of kernel time per MB (bench/scrape/README.md,
+  // A scrape of 100k IPs allocates and frees a few MB of small blocks (client IP strings,
+  // scratch). By default glibc trims freed heap or maps mid-sized blocks anew every time, and
+  // faulting them back in costs ~0.47 ms of kernel time per MB (bench/scrape/README.md,
   // memory): keep blocks below 32 MB (glibc's largest threshold) on the heap, and up to 64 MB
-  // of free heap for the next scrape. The large buffers (body, document, text) are mapped and
-  // given back on their own (page_memory/page_buffer.h), so this holds the small ones only.
+  // of free heap for the next scrape. The blocks of 1 MiB or more (the snapshot's maps, the
+  // folded series) and the large buffers (body, document, text) are mapped and given back on
+  // their own, in huge pages (page_memory/large_block.h, page_buffer.h), so this holds the
+  // small ones only.
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
   // A client that hangs up mid-response must not kill the process.

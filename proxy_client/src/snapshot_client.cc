@@ -261,7 +261,7 @@ Expected<FetchResult, FetchError> SnapshotClient::Fetch(const FetchRequest& requ
     return FetchError{FetchErrorKind::kHttpStatus, std::move(message)};
   }
 
-  auto parsed = impl.parser.ParseInPlace(impl.body.data(), impl.body_bytes);
+  auto parsed = impl.parser.ParseConsuming(impl.body.data(), impl.body_bytes);
   if (!parsed) {
     const ParseError& error = parsed.error();
     return FetchError{error.unsupported_version ? FetchErrorKind::kVersion : FetchErrorKind::kParse,

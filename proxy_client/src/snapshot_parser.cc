@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "page_memory/large_block.h"
 #include "page_memory/page_buffer.h"
 #include "proxy_client/name_hash.h"
 #include "surrogate_escapes.h"
@@ -230,8 +232,15 @@ class NameIndex {
     mask_ = capacity - 1;
   }
 
-  // Scratch space for one map's name hashes, reused across maps and snapshots.
-  std::vector<std::size_t>& hashes() { return hashes_; }
+  // Scratch space for one map's name hashes, reused across the maps of a snapshot.
+  page_memory::LargeVector<std::size_t>& hashes() { return hashes_; }
+
+  // Frees the table and the hashes (MBs for a map of 100k names) until the next snapshot.
+  void Release() {
+    page_memory::LargeVector<std::uint64_t>().swap(slots_);
+    page_memory::LargeVector<std::size_t>().swap(hashes_);
+    mask_ = 0;
+  }
 
   // Fetches the slot `hash` starts at into the cache ahead of its use: the table of a large
   // map does not fit in L2, and without this every entry waits for one cache miss.
@@ -258,9 +267,9 @@ class NameIndex {
   }
 
  private:
-  std::vector<std::uint64_t> slots_;  // (hash >> 32) << 32 | position + 1; 0: empty
+  page_memory::LargeVector<std::uint64_t> slots_;  // (hash >> 32) << 32 | position + 1; 0: empty
   std::size_t mask_ = 0;
-  std::vector<std::size_t> hashes_;
+  page_memory::LargeVector<std::size_t> hashes_;
 };
 
 // `parse_value(element, path, Value*, error)` reads one entry's value.
@@ -285,6 +294,7 @@ bool ParseMap(element value, const Path& path, NameIndex& index, ParseValue pars
   index.Reset(size);
   auto& hashes = index.hashes();
   hashes.clear();
+  hashes.reserve(size);
   for (auto field : map) hashes.push_back(HashName(field.key));
   constexpr std::size_t kPrefetchDistance = 16;
   std::size_t i = 0;
@@ -767,43 +777,110 @@ std::string JsonErrorMessage(simdjson::error_code code) {
 }  // namespace
 
 static_assert(kParsePaddingBytes >= simdjson::SIMDJSON_PADDING);
-// The sizes below are those simdjson 3.0.1 allocates for a capacity (dom::document::allocate,
-// dom_parser_implementation::set_capacity), as lower bounds: recheck them on another major.
+// DocumentMappings reaches into simdjson 3.0.1's parser (its buffers and the counts it
+// allocates for a capacity): recheck it on another major.
 static_assert(simdjson::SIMDJSON_VERSION_MAJOR == 3);
+
+namespace {
+
+// simdjson 3.0.1 allocates the document's tape and strings and stage 1's structural indexes
+// with new[]: glibc maps the two largest with a 16-byte header in front, so that their first
+// 2 MiB are not aligned to a huge page and stay resident (written by every parse, never given
+// back), and puts the strings on its heap. Each is replaced, right after simdjson allocated it,
+// by an aligned mapping of the same size (page_memory::MapAligned), and taken back before
+// simdjson would free or replace it.
+class DocumentMappings {
+ public:
+  struct Region {
+    void* data = nullptr;
+    std::size_t bytes = 0;
+  };
+  enum : std::size_t { kTape, kStrings, kStructurals, kRegionCount };
+
+  // After parser.allocate(capacity) and parser.doc.allocate(capacity). A buffer whose mapping
+  // the kernel refuses stays simdjson's own; its aligned part is still given back.
+  void Adopt(simdjson::dom::parser& parser, std::size_t capacity) {
+    // The counts simdjson used (document::allocate, dom_parser_implementation::set_capacity).
+    Adopt(parser.doc.tape, SIMDJSON_ROUNDUP_N(capacity + 3, 64), kTape);
+    Adopt(parser.doc.string_buf,
+          SIMDJSON_ROUNDUP_N(5 * capacity / 3 + simdjson::SIMDJSON_PADDING, 64), kStrings);
+    Adopt(parser.implementation->structural_indexes, SIMDJSON_ROUNDUP_N(capacity, 64) + 2 + 7,
+          kStructurals);
+  }
+  // Before parser.allocate or parser.doc.allocate, and before the parser is destroyed.
+  void Disown(simdjson::dom::parser& parser) {
+    Disown(parser.doc.tape, kTape);
+    Disown(parser.doc.string_buf, kStrings);
+    if (parser.implementation) Disown(parser.implementation->structural_indexes, kStructurals);
+  }
+  const Region& region(std::size_t which) const { return regions_[which]; }
+
+ private:
+  template <typename T>
+  void Adopt(std::unique_ptr<T[]>& buffer, std::size_t count, std::size_t which) {
+    regions_[which] = {buffer.get(), count * sizeof(T)};
+    mapped_[which] = false;
+    if (!page_memory::MapsLargeBlock(count * sizeof(T))) return;  // small: nothing to gain
+    void* mapped = page_memory::MapAligned(count * sizeof(T));
+    if (mapped == nullptr) return;
+    // simdjson writes before it reads (set_capacity's structural_indexes[0] = 0 included): a
+    // fresh zeroed mapping stands in for the new[] block.
+    buffer.reset(static_cast<T*>(mapped));
+    regions_[which].data = mapped;
+    mapped_[which] = true;
+  }
+  template <typename T>
+  void Disown(std::unique_ptr<T[]>& buffer, std::size_t which) {
+    if (mapped_[which]) {
+      static_cast<void>(buffer.release());
+      page_memory::UnmapAligned(regions_[which].data, regions_[which].bytes);
+      mapped_[which] = false;
+    }
+    regions_[which] = {};
+  }
+
+  std::array<Region, kRegionCount> regions_{};
+  std::array<bool, kRegionCount> mapped_{};
+};
+
+}  // namespace
 
 struct SnapshotParser::Impl {
   simdjson::dom::parser parser;
+  DocumentMappings mappings;
   std::string buffer;  // the body plus simdjson's padding; rewritten in place
   NameIndex index;
-  std::size_t document_capacity = 0;  // what parser and parser.doc were allocated for
 
   Impl() : parser(simdjson::SIMDJSON_MAXSIZE_BYTES) {}
+  ~Impl() { mappings.Disown(parser); }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
 
-  struct Region {
-    void* data;
-    std::size_t bytes;
-  };
-  // The document's large buffers: the tape (8 bytes per JSON value), the unescaped strings and
-  // stage 1's structural indexes (4 bytes per structural character). At 100k IPs about 21 MB
-  // of them are written per parse.
-  std::array<Region, 3> DocumentRegions() const {
-    const std::size_t capacity = document_capacity;
-    return {{{parser.doc.tape.get(), capacity * sizeof(std::uint64_t)},
-             {parser.doc.string_buf.get(), capacity / 3 * 5},
-             {parser.implementation ? parser.implementation->structural_indexes.get() : nullptr,
-              capacity * sizeof(std::uint32_t)}}};
-  }
-  void AdviseHugePages(std::size_t capacity) {
-    document_capacity = capacity;
-    for (const Region& region : DocumentRegions()) {
-      page_memory::AdviseHugePages(region.data, region.bytes);
+  bool Allocate(std::size_t capacity) {
+    // parse() reallocates a document below this size itself: it must not meet a mapping.
+    capacity = std::max(capacity, simdjson::dom::MINIMAL_DOCUMENT_CAPACITY);
+    mappings.Disown(parser);
+    if (parser.allocate(capacity, kSimdjsonMaxDepth) != simdjson::SUCCESS ||
+        parser.doc.allocate(capacity) != simdjson::SUCCESS ||
+        // Disown left the structural indexes to set_capacity, which runs when the capacity
+        // changes: it always does here, checked all the same.
+        !parser.implementation->structural_indexes) {
+      return false;
     }
+    mappings.Adopt(parser, capacity);
+    return true;
   }
-  void ReleaseDocumentPages() {
-    for (const Region& region : DocumentRegions()) {
-      page_memory::ReleaseHugePages(region.data, region.bytes);
-    }
+  void Release(std::size_t which) {
+    const DocumentMappings::Region& region = mappings.region(which);
+    page_memory::ReleaseHugePages(region.data, region.bytes);
   }
+  // The document is needed only until the snapshot is built (page_memory/page_buffer.h).
+  void ReleaseDocument() {
+    for (std::size_t which = 0; which < DocumentMappings::kRegionCount; ++which) Release(which);
+    index.Release();
+  }
+
+  Expected<Snapshot, ParseError> Parse(char* data, std::size_t size, bool consume_body);
 };
 
 SnapshotParser::SnapshotParser() : impl_(std::make_unique<Impl>()) {}
@@ -828,36 +905,36 @@ std::optional<ParseError> CheckStartsWithObject(std::string_view json) {
 
 }  // namespace
 
-Expected<Snapshot, ParseError> SnapshotParser::ParseInPlace(char* data, std::size_t size) {
+Expected<Snapshot, ParseError> SnapshotParser::Impl::Parse(char* data, std::size_t size,
+                                                           bool consume_body) {
   if (auto error = CheckStartsWithObject({data, size})) return *error;
   try {
-    Impl& impl = *impl_;
-    if (impl.parser.capacity() < size || impl.parser.max_depth() != kSimdjsonMaxDepth) {
+    if (parser.capacity() < size || parser.max_depth() != kSimdjsonMaxDepth) {
       // Headroom so that a snapshot growing by a few entries does not reallocate every scrape.
       // simdjson 3.0.1's allocate sizes the parser only; parse sizes the document to the body
       // whenever the body outgrows it. Without sizing it here too, every body a byte longer
       // than all before reallocated the document (69 MB at 100k IPs, ~15 MB of it written).
-      const std::size_t capacity = size + size / 4;
-      if (impl.parser.allocate(capacity, kSimdjsonMaxDepth) != simdjson::SUCCESS ||
-          impl.parser.doc.allocate(capacity) != simdjson::SUCCESS) {
+      if (!Allocate(size + size / 4)) {
         return ParseError{
             false, "out of memory while parsing a body of " + std::to_string(size) + " bytes"};
       }
-      impl.AdviseHugePages(capacity);
     }
-    // The document is needed only until the snapshot is built (page_memory/page_buffer.h).
-    struct ReleaseDocument {
+    struct ReleaseDocumentAtExit {
       Impl& impl;
-      ~ReleaseDocument() { impl.ReleaseDocumentPages(); }
-    } release_document{impl};
+      ~ReleaseDocumentAtExit() { impl.ReleaseDocument(); }
+    } release_document{*this};
     detail::ReplaceLoneSurrogateEscapes(data, size);
     element root;
-    auto code = impl.parser.parse(data, size, false).get(root);
+    auto code = parser.parse(data, size, false).get(root);
     std::optional<simdjson::dom::parser> parser_at_limit;  // holds `root`'s document if used
     if (code == simdjson::DEPTH_ERROR) {
       code = ParseAtDepthLimit(data, size, &parser_at_limit, &root);
     }
     if (code != simdjson::SUCCESS) return ParseError{false, JsonErrorMessage(code)};
+    // Stage 1's indexes and (when the caller allows) the body are done with: the tape and
+    // the strings hold everything the snapshot is built from.
+    Release(DocumentMappings::kStructurals);
+    if (consume_body) page_memory::ReleaseHugePages(data, size);
     const Path path;
     const object root_object = root.get_object().value_unsafe();
     bool version_ok = false;
@@ -867,13 +944,21 @@ Expected<Snapshot, ParseError> SnapshotParser::ParseInPlace(char* data, std::siz
     Snapshot snapshot;
     snapshot.schema_version = schema_version;
     std::string error;
-    if (!ParseRoot(root_object, path, impl.index, &snapshot, &error)) {
+    if (!ParseRoot(root_object, path, index, &snapshot, &error)) {
       return ParseError{false, std::move(error)};
     }
     return snapshot;
   } catch (const std::bad_alloc&) {
     return ParseError{false, "out of memory while building the snapshot"};
   }
+}
+
+Expected<Snapshot, ParseError> SnapshotParser::ParseInPlace(char* data, std::size_t size) {
+  return impl_->Parse(data, size, false);
+}
+
+Expected<Snapshot, ParseError> SnapshotParser::ParseConsuming(char* data, std::size_t size) {
+  return impl_->Parse(data, size, true);
 }
 
 Expected<Snapshot, ParseError> SnapshotParser::Parse(std::string_view json) {

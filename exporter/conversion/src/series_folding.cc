@@ -99,14 +99,14 @@ void SeriesFolder::AddThroughput(EntryId id, proxy_client::InOut throughput) {
 
 FoldedSeries SeriesFolder::Fold(const FoldOptions& options) && {
   // The lookup tables are done with; freed before the ranking allocates.
-  std::vector<std::uint64_t>().swap(hashes_);
-  std::vector<std::uint32_t>().swap(slots_);
+  decltype(hashes_)().swap(hashes_);
+  decltype(slots_)().swap(slots_);
   FoldedSeries result;
   SeriesEntry other{kOtherLabelValue, {}, {}};
   bool real_other = false;
   // Candidates for a name of their own, as (rank key, index) pairs; NaN (impossible from the
   // parser, possible in a hand-made Snapshot) ranks last so the order stays strict weak.
-  std::vector<std::pair<double, EntryId>> ranked;
+  page_memory::LargeVector<std::pair<double, EntryId>> ranked;
   ranked.reserve(entries_.size());
   std::vector<bool> is_folded(entries_.size(), false);
   for (EntryId i = 0; i < entries_.size(); ++i) {

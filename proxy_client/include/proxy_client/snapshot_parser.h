@@ -36,6 +36,11 @@ class SnapshotParser {
   Expected<Snapshot, ParseError> ParseInPlace(std::string* json);
   // The same for `size` bytes at `json` followed by kParsePaddingBytes readable bytes.
   Expected<Snapshot, ParseError> ParseInPlace(char* json, std::size_t size);
+  // As ParseInPlace(json, size), for a body not needed afterwards: once the document is built
+  // from it, and before the snapshot is, the huge pages under it are given back
+  // (page_memory::ReleaseHugePages), so that body, document and snapshot are never all
+  // resident at once. The body's contents are lost.
+  Expected<Snapshot, ParseError> ParseConsuming(char* json, std::size_t size);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

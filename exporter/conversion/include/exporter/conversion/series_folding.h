@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "page_memory/large_block.h"
 #include "proxy_client/snapshot.h"
 
 // Merging per-name entries (routes, client IPs) and folding the smallest into one "other"
@@ -25,9 +26,11 @@ struct SeriesEntry {
 };
 
 // Valid while the names given to FindView are: the entries view them instead of copying.
+// The vectors of a fold of 100k IPs take MBs for one scrape: each in a mapping of its own
+// (page_memory/large_block.h), so that they are not resident after it.
 struct FoldedSeries {
-  std::vector<SeriesEntry> kept;        // in order of first appearance
-  std::optional<SeriesEntry> other;     // name "other": the sum of everything not kept
+  page_memory::LargeVector<SeriesEntry> kept;  // in order of first appearance
+  std::optional<SeriesEntry> other;            // name "other": the sum of everything not kept
   std::size_t folded = 0;               // distinct entries summed into `other` (not a real "other")
   std::deque<std::string> owned_names;  // the names stored by FindCopy (stable addresses)
 };
@@ -69,11 +72,11 @@ class SeriesFolder {
   void Insert(std::uint32_t index);
   void Grow();
 
-  std::vector<SeriesEntry> entries_;
-  std::vector<std::uint64_t> hashes_;    // per indexed entry
-  std::vector<std::uint32_t> slots_;     // open addressing: entry index + 1, 0 = empty
-  bool all_unique_ = true;               // every entry came from FindViewOfUniqueName
-  std::deque<std::string> owned_names_;  // stable addresses for FindCopy
+  page_memory::LargeVector<SeriesEntry> entries_;
+  page_memory::LargeVector<std::uint64_t> hashes_;  // per indexed entry
+  page_memory::LargeVector<std::uint32_t> slots_;   // open addressing: entry index + 1, 0 = empty
+  bool all_unique_ = true;                          // every entry came from FindViewOfUniqueName
+  std::deque<std::string> owned_names_;             // stable addresses for FindCopy
 };
 
 // The entry of a raw name from the proxy: invalid UTF-8 repaired (a copy), a valid name viewed;
@@ -91,7 +94,7 @@ FoldedSeries FoldConnectionsAndThroughput(
     const proxy_client::NamedValues<double>* connections,
     const proxy_client::NamedValues<proxy_client::InOut>* throughput, Find find, FoldOptions fold) {
   SeriesFolder folder(connections != nullptr ? connections->size() : 0);
-  std::vector<SeriesFolder::EntryId> ids;
+  page_memory::LargeVector<SeriesFolder::EntryId> ids;
   if (connections != nullptr) {
     ids.reserve(connections->size());
     for (const auto& [name, value] : *connections) {
