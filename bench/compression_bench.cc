@@ -298,7 +298,7 @@ void RegisterLibraries(const std::string& suffix, const std::string* text) {
                    [](std::string_view t, std::string* out) -> std::size_t {
                      auto segment = exporter::web::DeflateSegmentOf(t);
                      if (!segment) return 0;
-                     *out = std::move(segment->bytes);
+                     out->assign(segment->bytes);  // a copy: the segment has its own allocator
                      return out->size();
                    });
 }
@@ -336,7 +336,7 @@ void RegisterSmallPiece(const std::string& name, const std::string* text) {
                    [](std::string_view t, std::string* out) -> std::size_t {
                      auto segment = exporter::web::DeflateSegmentOf(t);
                      if (!segment) return 0;
-                     *out = std::move(segment->bytes);
+                     out->assign(segment->bytes);  // a copy: the segment has its own allocator
                      return out->size();
                    });
 }
@@ -414,7 +414,7 @@ void RegisterSplice(const Parts* parts) {
                    [](std::string_view t, std::string* out) -> std::size_t {
                      auto segment = exporter::web::DeflateSegmentOf(t);
                      if (!segment) return 0;
-                     *out = std::move(segment->bytes);
+                     out->assign(segment->bytes);  // a copy: the segment has its own allocator
                      return out->size();
                    });
 }

@@ -8,9 +8,11 @@
 #include <cstdlib>
 #include <limits>
 #include <memory>
+#include <new>
 
 #include "exporter/strings/ascii.h"
 #include "exporter/web/http_lists.h"
+#include "page_memory/page_buffer.h"
 
 namespace exporter::web {
 namespace {
@@ -25,6 +27,40 @@ std::uint32_t Crc32(std::string_view text) {
 // ~2.7 us for the tail, against ~4 us and ~9 us at level 1, for at most ~150 bytes more. From
 // here on, level 1: about as fast per MB as level 0 and ~25% smaller (bench/compression/README.md).
 constexpr std::size_t kLevel1MinBytes = 4096;
+
+// Output room for Deflate: a string (resized, its new bytes zeroed) or pages (never filled).
+struct StringRoom {
+  page_memory::LargeString* bytes;
+  char* data() const { return bytes->data(); }
+  std::size_t size() const { return bytes->size(); }
+  bool Grow(std::size_t /*written*/) const {
+    bytes->resize(2 * bytes->size());
+    return true;
+  }
+};
+struct PageRoom {
+  page_memory::PageBuffer* pages;
+  char* data() const { return pages->data(); }
+  std::size_t size() const { return pages->capacity(); }
+  bool Grow(std::size_t written) const { return pages->Reserve(2 * pages->capacity(), written); }
+};
+
+// Runs `stream` (its input set) to the end into `room`, doubling it as needed; `*written`: the
+// bytes produced. False when ISA-L reports an error. Throws std::bad_alloc if room is refused.
+template <typename Room>
+bool Deflate(isal_zstream* stream, Room room, std::size_t* written) {
+  while (true) {
+    const std::size_t free_bytes =
+        std::min<std::size_t>(room.size() - *written, std::numeric_limits<std::uint32_t>::max());
+    stream->next_out = reinterpret_cast<std::uint8_t*>(room.data() + *written);
+    stream->avail_out = static_cast<std::uint32_t>(free_bytes);
+    if (isal_deflate(stream) != COMP_OK) return false;
+    *written += free_bytes - stream->avail_out;
+    // igzip_lib.h: output space left over means all input was compressed and flushed.
+    if (stream->avail_in == 0 && stream->avail_out > 0) return true;
+    if (!room.Grow(*written)) throw std::bad_alloc();
+  }
+}
 
 }  // namespace
 
@@ -71,24 +107,23 @@ std::optional<DeflateSegment> DeflateSegmentOf(std::string_view text) {
   segment.size = text.size();
   segment.crc32 = Crc32(text);
   // The exposition format compresses ~7:1 (bench/compression/README.md), so a sixth of the
-  // input is one pass nearly always, without zeroing pages for deflate's worst case (more than
-  // the input); a text that compresses worse doubles the room.
-  segment.bytes.resize(text.size() / 6 + 4096);
+  // input is one pass nearly always; a text that compresses worse doubles the room.
+  const std::size_t guess = text.size() / 6 + 4096;
   std::size_t written = 0;
-  while (true) {
-    const std::size_t room = std::min<std::size_t>(segment.bytes.size() - written,
-                                                   std::numeric_limits<std::uint32_t>::max());
-    stream->next_out = reinterpret_cast<std::uint8_t*>(segment.bytes.data() + written);
-    stream->avail_out = static_cast<std::uint32_t>(room);
-    if (isal_deflate(stream.get()) != COMP_OK) return std::nullopt;
-    written += room - stream->avail_out;
-    // igzip_lib.h: output space left over means all input was compressed and flushed.
-    if (stream->avail_in == 0 && stream->avail_out > 0) break;
-    segment.bytes.resize(segment.bytes.size() * 2);
+  if (guess < page_memory::kLargeBlockBytes) {
+    // A scrape's head and tail, or a small snapshot: straight into the segment.
+    segment.bytes.resize(guess);
+    if (!Deflate(stream.get(), StringRoom{&segment.bytes}, &written)) return std::nullopt;
+    segment.bytes.resize(written);
+  } else {
+    // Into pages that are never filled before they are written (deflate's worst case is more
+    // than the input), then copied to a segment of the exact size: the shared segment lives as
+    // long as its fetch.
+    page_memory::PageBuffer out;
+    if (!out.Reserve(guess, 0)) throw std::bad_alloc();
+    if (!Deflate(stream.get(), PageRoom{&out}, &written)) return std::nullopt;
+    segment.bytes.assign(out.data(), written);
   }
-  segment.bytes.resize(written);
-  // The shared segment lives as long as its fetch: give back what the guess over-allocated.
-  if (segment.bytes.capacity() - written > written / 8 + 4096) segment.bytes.shrink_to_fit();
   return segment;
 }
 
