@@ -94,7 +94,7 @@ PageBuffer& PageBuffer::operator=(PageBuffer&& other) noexcept {
 bool PageBuffer::Reserve(std::size_t capacity, std::size_t keep) {
   if (capacity <= capacity_) return true;
   // Whole huge pages from a huge-page boundary, so that ReleaseHugePages gives back every byte
-  // and the mapping is one region that mremap can move. Pages never written cost nothing.
+  // and every 2 MiB of it can be a huge page. Pages never written cost nothing.
   const std::uintptr_t unit =
       HugePageBytes() != 0 && capacity >= HugePageBytes() ? HugePageBytes() : PageBytes();
   const std::size_t bytes = MappedBytes(RoundUp(capacity, unit));

@@ -47,7 +47,7 @@ TEST_CASE("PageBuffer grows to page multiples and keeps what was written") {
   CHECK(buffer.capacity() >= 1000);
   CHECK(buffer.capacity() % PageBytes() == 0);
   std::memcpy(buffer.data(), "snapshot", 8);
-  // Growing by far more than one mapping's worth moves the pages, not a copy of the bytes.
+  // Growing by far more than one mapping's worth keeps what was written.
   REQUIRE(buffer.Reserve(64 * kMiB, 8));
   CHECK(buffer.capacity() >= 64 * kMiB);
   CHECK(std::memcmp(buffer.data(), "snapshot", 8) == 0);

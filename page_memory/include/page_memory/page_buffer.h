@@ -40,9 +40,9 @@ class PageBuffer {
   char* data() const { return data_; }
   std::size_t capacity() const { return capacity_; }
 
-  // Room for `capacity` bytes in all, keeping the first `keep` bytes written (moved by the
-  // kernel, not copied, when the mapping has to move). False (nothing changed) when the kernel
-  // refuses the memory. Never shrinks.
+  // Room for `capacity` bytes in all, keeping the first `keep` bytes written (copied into the
+  // new mapping when it has to grow). False (nothing changed) when the kernel refuses the
+  // memory. Never shrinks.
   bool Reserve(std::size_t capacity, std::size_t keep);
   // ReleaseHugePages over the whole buffer: its contents are lost, its capacity stays.
   void ReleaseHugePages();
