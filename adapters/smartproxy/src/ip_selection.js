@@ -2,7 +2,7 @@
 // proxy's getters returned: every IP, the top N (?ips=N), or networks (?ipv4Prefix=&ipv6Prefix=,
 // docs/snapshot-protocol.md "IP grouping"). They are the only parts of a snapshot that grow with
 // the number of clients, so all of this runs in slices (slices.js) over data read once.
-import { networkKey, networkText } from './ip_network.js';
+import { grownTo, NetworkTable } from './network_table.js';
 import { selectTop, TopN } from './top_ips.js';
 import {
   countGauge, emptyNameMap, entryValue, gaugeValue, isPlainObject, nameTableOf, NameTable,
@@ -18,7 +18,8 @@ const kCheckMask = kCheckEvery - 1;
  * byIP) or { entries } (topIPs() already chose them). options: { ipLimit, grouping, reject(label,
  * value) } where grouping is { ipv4Prefix, ipv6Prefix } or undefined. Resolves to undefined
  * (unrecognised shape, reported through reject) or { byIP, distinctIPs?, distinctNetworks?,
- * selection }, where `selection` tells throughputByIP which names to list (undefined: all).
+ * selection }, where `selection` tells throughputByIP which names to list (undefined: all; grouped:
+ * the networks, and the table and positions throughputByIP reuses).
  */
 export async function connectionsByIP(input, options, slicer) {
   const { ipLimit, grouping } = options;
@@ -29,7 +30,7 @@ export async function connectionsByIP(input, options, slicer) {
   if (grouping !== undefined) {
     const groups = await groupCounts(raw, grouping, slicer);
     if (groups === undefined) return unrecognised(options, label, raw);
-    return groupedConnections(groups, ipLimit, grouping, slicer);
+    return groupedConnections(groups, ipLimit, slicer);
   }
   // A limit of at least every IP the proxy lists selects them all: no heap, no sort.
   if (ipLimit === undefined || ipLimit >= (fastEntryCount(raw) ?? Infinity)) {
@@ -49,16 +50,8 @@ export async function throughputByIP(input, selection, options, slicer) {
   const { raw, label } = input;
   const { grouping } = options;
   if (grouping !== undefined) {
-    const groups = await groupPairs(raw, grouping, selection?.networks, slicer, selection?.positions);
-    if (groups === undefined) return unrecognised(options, label, raw);
-    if (selection === undefined) return groupTable(groups, grouping, (i) => groups.values[i], slicer);
-    // The networks chosen for connections.byIP, in that order, those with any throughput.
-    const byIP = emptyNameMap();
-    for (const { key, text } of selection.networks.values()) {
-      const index = groups.index.get(key);
-      if (index !== undefined) byIP[text] = groups.values[index];
-    }
-    return byIP;
+    const byIP = await groupedThroughput(raw, grouping, selection, slicer);
+    return byIP === undefined ? unrecognised(options, label, raw) : byIP;
   }
   if (selection === undefined) {
     const byIP = await nameTableOf(raw, kIpKeys, throughputPair, slicer);
@@ -98,179 +91,249 @@ function entriesObject(entries) {
 }
 
 // ---- grouping per network ---------------------------------------------------------------------
-
-// Sums per network: { keys: [networkKey], values: [sum], index: Map<networkKey, i> }, networks in
-// order of first appearance, or undefined for an unrecognised shape. Each IP counts once, as in
-// the object an ungrouped answer holds: a name given twice (an array, or a Map whose keys become
+//
+// Networks are groups of a NetworkTable (network_table.js): small integers in order of first
+// appearance, with the sums in typed arrays indexed by group. Each IP counts once, as in the
+// object an ungrouped answer holds: a name given twice (an array, or a Map whose keys become
 // equal as strings) keeps its last valid value, so the sums are those the exporter computes from
 // the ungrouped answer. Entries whose value is invalid are left out, as they are ungrouped.
-// `only` (a Map keyed by networkKey): sum only those networks.
-async function groupNamed(raw, grouping, kind, slicer, only, hint) {
-  let source = raw;
-  if (Array.isArray(raw) || (raw instanceof Map && !(await hasOnlyStringKeys(raw, slicer)))) {
-    source = (await nameTableOf(raw, kIpKeys, kind === 'pairs' ? throughputPair : countGauge, slicer))?.asMap();
-    if (source === undefined) return undefined;
-  } else if (!(raw instanceof Map) && !isPlainObject(raw)) {
-    return undefined;
-  }
-  const groups = {
-    keys: [], values: [], ins: [], outs: [], index: new NetworkIndex(), grouping, only,
-    // The names seen and their network keys by position, and those of an earlier pass (`hint`):
-    // a proxy that builds both maps from one connection table lists the IPs in the same order,
-    // and the second pass then finds each network without parsing the address again.
-    seenNames: kind === 'counts' && source === raw ? [] : undefined,
-    seenKeys: [],
-    hint: source === raw ? hint : undefined,
-    position: 0,
-  };
-  const add = kind === 'pairs' ? addPair : addCount;
+
+// A Map key that is not a string: the Map is read through nameTableOf instead (1 and "1" are
+// one name), from the start.
+const kNotOnlyStrings = Symbol('a Map key that is not a string');
+
+// The collection to group, as a Map of unique string names or a plain object; undefined for an
+// unrecognised shape. An array (names may repeat, items may be records) is converted, in slices.
+async function namedSource(raw, valueOf, slicer) {
+  if (Array.isArray(raw)) return (await nameTableOf(raw, kIpKeys, valueOf, slicer))?.asMap();
+  return raw instanceof Map || isPlainObject(raw) ? raw : undefined;
+}
+
+// Calls visit(state, name, value, position) for every entry of a Map or an object, in slices.
+// Resolves to kNotOnlyStrings (and stops) at a Map key that is not a string. The entries are
+// visited kCheckEvery at a time by a plain function (visitMapRun, visitObjectRun): V8 then
+// optimises that loop as a whole, and a Map's keys and values come from two iterators moved in
+// step, which allocates nothing per entry (a for-of over a Map builds a [name, value] array
+// for each, 100k of them per pass; their scavenges land inside slices).
+async function visitNamed(source, state, visit, slicer) {
+  const run = { position: 0, done: false, keys: undefined, values: undefined };
   if (source instanceof Map) {
-    for (const [name, value] of source) {
-      add(groups, name, value);
-      if ((++groups.position & kCheckMask) === 0 && slicer.due()) await slicer.yield();
-    }
-  } else {
-    const names = Object.keys(source);
-    for (let i = 0; i < names.length; i += 1) {
-      add(groups, names[i], source[names[i]]);
-      if ((++groups.position & kCheckMask) === 0 && slicer.due()) await slicer.yield();
-    }
-  }
-  if (kind === 'pairs') {
-    // One object per network: 90k of them is a block of its own, so this is sliced too.
-    for (let i = 0; i < groups.keys.length; i += 1) {
-      groups.values.push({ in: groups.ins[i], out: groups.outs[i] });
-      if (((i + 1) & kCheckMask) === 0 && slicer.due()) await slicer.yield();
+    // Two iterators of one Map at the same position stay at the same position: they see the
+    // same entries, also when the Map changes between two slices.
+    run.keys = source.keys();
+    run.values = source.values();
+    for (;;) {
+      if (!visitMapRun(run, state, visit)) return kNotOnlyStrings;
+      if (run.done) return undefined;
+      if (slicer.due()) await slicer.yield();
     }
   }
-  if (groups.seenNames !== undefined) groups.positions = { names: groups.seenNames, keys: groups.seenKeys };
-  return groups;
+  const names = state.objectNames;
+  while (run.position < names.length) {
+    visitObjectRun(run, names, source, state, visit);
+    if (slicer.due()) await slicer.yield();
+  }
+  return undefined;
 }
 
-// networkKey -> group index, in kShards Maps picked by the key's low bits. One Map of 90k
-// networks (clients from that many /24s and /64s) doubles its table at 65,536 entries, and that
-// one set() copies every entry: a ~2 ms block that slicing cannot split. A shard holds 1/16th of
-// the networks, so its rehash is 1/16th of that. A skewed spread (keys chosen by a client) only
-// makes one shard larger: the sums stay exact.
-const kShards = 16;
-
-class NetworkIndex {
-  constructor() {
-    this.shards = Array.from({ length: kShards }, () => new Map());
+// Up to kCheckEvery entries of run.keys / run.values; false at a key that is not a string.
+function visitMapRun(run, state, visit) {
+  const { keys, values } = run;
+  let { position } = run;
+  for (let n = 0; n < kCheckEvery; n += 1) {
+    const key = keys.next();
+    if (key.done) {
+      run.done = true;
+      break;
+    }
+    const name = key.value;
+    const value = values.next().value;
+    if (typeof name !== 'string') return false;
+    visit(state, name, value, position);
+    position += 1;
   }
+  run.position = position;
+  return true;
+}
 
-  shardOf(key) {
-    if (typeof key === 'number') return this.shards[key & (kShards - 1)];
-    // An IPv6 key: its last 16-bit unit is the lowest group the prefix covers. undefined: invalid.
-    return this.shards[key === undefined ? 0 : key.charCodeAt(key.length - 1) & (kShards - 1)];
-  }
+function visitObjectRun(run, names, source, state, visit) {
+  const end = Math.min(names.length, run.position + kCheckEvery);
+  for (let i = run.position; i < end; i += 1) visit(state, names[i], source[names[i]], i);
+  run.position = end;
+}
 
-  get(key) {
-    return this.shardOf(key).get(key);
-  }
-
-  set(key, index) {
-    this.shardOf(key).set(key, index);
+// Groups a Map or an object with visit(); a Map with a key that is not a string is converted
+// and grouped again. Resolves to the state, or undefined for an unrecognised shape.
+async function groupNamed(raw, valueOf, makeState, visit, slicer) {
+  let source = await namedSource(raw, valueOf, slicer);
+  if (source === undefined) return undefined;
+  for (;;) {
+    const objectNames = source instanceof Map ? undefined : Object.keys(source);
+    const state = makeState(source === raw, objectNames?.length ?? source.size);
+    state.objectNames = objectNames;
+    if (await visitNamed(source, state, visit, slicer) !== kNotOnlyStrings) return state;
+    source = (await nameTableOf(raw, kIpKeys, valueOf, slicer))?.asMap();
   }
 }
 
-// The index of the group `name` belongs to, created when new; -1 when `only` leaves it out.
-function groupOf(groups, name) {
-  const { hint, position } = groups;
-  const key = hint !== undefined && hint.names[position] === name
-    ? hint.keys[position]
-    : networkKey(name, groups.grouping.ipv4Prefix, groups.grouping.ipv6Prefix);
-  if (groups.seenNames !== undefined) {
-    groups.seenNames[position] = name;
-    groups.seenKeys[position] = key;
-  }
-  const at = groups.index.get(key);
-  if (at !== undefined) return at;
-  if (groups.only !== undefined && !groups.only.has(key)) return -1;
-  groups.index.set(key, groups.keys.length);
-  groups.keys.push(key);
-  return groups.keys.length - 1;
+// connections.byIP per network: { table, counts, names, groupsAt }. `names` and `groupsAt` (by
+// position; undefined for a converted source) let throughput.byIP skip parsing: a proxy that
+// builds both maps from one connection table lists the IPs in the same order, and the second
+// pass then finds each network by position.
+function groupCounts(raw, grouping, slicer) {
+  return groupNamed(raw, countGauge, (direct, size) => {
+    const table = new NetworkTable(grouping, size);
+    return {
+      table,
+      counts: new Float64Array(table.capacity),
+      names: direct ? new Array(size) : undefined,
+      groupsAt: direct ? new Int32Array(size) : undefined, // -1: the count was invalid
+    };
+  }, addCount, slicer);
 }
 
-function addCount(groups, name, value) {
+function addCount(state, name, value, position) {
   // A bare finite number >= 0 is the common case: no call for it.
   const count = typeof value === 'number' && value >= 0 && value !== Infinity ? value : countGauge(value);
-  if (count === undefined) return;
-  const at = groupOf(groups, name);
-  if (at === groups.values.length) groups.values.push(count);
-  else groups.values[at] += count;
+  let group = -1;
+  if (count !== undefined) {
+    const { table } = state;
+    const size = table.size;
+    group = table.groupOf(name, true);
+    if (group === size) {
+      if (group >= state.counts.length) state.counts = grownTo(state.counts, table.capacity);
+      state.counts[group] = count;
+    } else {
+      state.counts[group] += count;
+    }
+  }
+  if (state.names !== undefined) {
+    state.names[position] = name;
+    if (position >= state.groupsAt.length) state.groupsAt = grownTo(state.groupsAt, position + 1);
+    state.groupsAt[position] = group;
+  }
+}
+
+// throughput.byIP per network. `base`: what groupCounts gave for connections.byIP (its table
+// and positions are used), or undefined. `chosen`: { groups, texts } of the cut (only those
+// networks are summed), or undefined for every network. Resolves to { table, ins, outs, slotOf,
+// seen, order } (see addPair), or undefined for an unrecognised shape.
+function groupPairs(raw, grouping, base, chosen, slicer) {
+  return groupNamed(raw, throughputPair, (direct, size) => {
+    const table = base?.table ?? new NetworkTable(grouping, size);
+    const slots = chosen !== undefined ? chosen.groups.length : Math.min(size, table.capacity);
+    const state = {
+      table,
+      hint: direct && base?.names !== undefined ? base : undefined,
+      ins: new Float64Array(slots),
+      outs: new Float64Array(slots),
+      // By group: its slot in ins/outs + 1, 0 for none yet. With a cut, set for the chosen
+      // networks up front and never extended.
+      slotOf: new Int32Array(chosen !== undefined ? table.size : table.capacity),
+      seen: chosen !== undefined ? new Uint8Array(slots) : undefined, // a slot got a pair
+      order: chosen !== undefined ? undefined : [], // without a cut: the groups by slot
+    };
+    if (chosen !== undefined) chosen.groups.forEach((group, slot) => { state.slotOf[group] = slot + 1; });
+    return state;
+  }, addPair, slicer);
 }
 
 // The sums stay two arrays of numbers while adding: no object per IP.
-function addPair(groups, name, value) {
+function addPair(state, name, value, position) {
   if (value === null || typeof value !== 'object') return;
   const inValue = gaugeValue(value.in);
   const outValue = gaugeValue(value.out);
   if (inValue === undefined || outValue === undefined) return;
-  const at = groupOf(groups, name);
-  if (at < 0) return;
-  if (at === groups.ins.length) {
-    groups.ins.push(inValue);
-    groups.outs.push(outValue);
+  const { hint, table, order } = state;
+  let group = hint !== undefined && hint.names[position] === name ? hint.groupsAt[position] : -1;
+  if (group < 0) group = table.groupOf(name, order !== undefined);
+  if (group < 0) return;
+  let slot;
+  if (order === undefined) {
+    // A cut: only the chosen networks.
+    if (group >= state.slotOf.length) return;
+    slot = state.slotOf[group] - 1;
+    if (slot < 0) return;
+    if (state.seen[slot] === 0) {
+      state.seen[slot] = 1;
+      state.ins[slot] = inValue;
+      state.outs[slot] = outValue;
+      return;
+    }
   } else {
-    groups.ins[at] += inValue;
-    groups.outs[at] += outValue;
+    if (group >= state.slotOf.length) state.slotOf = grownTo(state.slotOf, table.capacity);
+    slot = state.slotOf[group] - 1;
+    if (slot < 0) {
+      slot = order.length;
+      order.push(group);
+      state.slotOf[group] = slot + 1;
+      if (slot >= state.ins.length) {
+        state.ins = grownTo(state.ins, slot + 1);
+        state.outs = grownTo(state.outs, slot + 1);
+      }
+      state.ins[slot] = inValue;
+      state.outs[slot] = outValue;
+      return;
+    }
   }
+  state.ins[slot] += inValue;
+  state.outs[slot] += outValue;
 }
 
-async function hasOnlyStringKeys(map, slicer) {
-  let n = 0;
-  for (const key of map.keys()) {
-    if (typeof key !== 'string') return false;
-    if ((++n & kCheckMask) === 0 && slicer.due()) await slicer.yield();
-  }
-  return true;
-}
-
-function groupCounts(raw, grouping, slicer) {
-  return groupNamed(raw, grouping, 'counts', slicer);
-}
-
-function groupPairs(raw, grouping, networks, slicer, hint) {
-  return groupNamed(raw, grouping, 'pairs', slicer, networks, hint);
-}
-
-// A NameTable of every group, texts in order of first appearance (distinct keys, distinct texts).
-async function groupTable(groups, grouping, valueAt, slicer) {
+// A NameTable of texts (in group order) and values; distinct networks, distinct texts.
+async function groupTable(count, textAt, valueAt, slicer) {
   const table = new NameTable({ unique: true });
-  for (let i = 0; i < groups.keys.length; i += 1) {
-    table.set(networkText(groups.keys[i], grouping.ipv4Prefix, grouping.ipv6Prefix), valueAt(i));
+  for (let i = 0; i < count; i += 1) {
+    table.set(textAt(i), valueAt(i));
     if (((i + 1) & kCheckMask) === 0 && slicer.due()) await slicer.yield();
   }
   return table;
 }
 
-async function groupedConnections(groups, ipLimit, grouping, slicer) {
-  const base = { distinctNetworks: groups.keys.length };
+async function groupedConnections(groups, ipLimit, slicer) {
+  const { table, counts } = groups;
+  const base = { distinctNetworks: table.size };
   if (ipLimit === undefined) {
-    return { ...base, byIP: await groupTable(groups, grouping, (i) => groups.values[i], slicer), selection: undefined };
+    const byIP = await groupTable(table.size, (g) => table.textOf(g), (g) => counts[g], slicer);
+    return { ...base, byIP, selection: { grouped: groups, chosen: undefined } };
   }
   // Top N networks; a network's text is written only when it may enter the heap (ties are
   // broken by the text, as the exporter does).
-  const { ipv4Prefix, ipv6Prefix } = grouping;
   const top = new TopN(ipLimit);
-  const keyOfText = new Map();
+  const groupOfText = new Map();
   if (ipLimit > 0) {
-    for (let i = 0; i < groups.keys.length; i += 1) {
-      const count = groups.values[i];
+    for (let g = 0; g < table.size; g += 1) {
+      const count = counts[g];
       if (top.admits(count)) {
-        const text = networkText(groups.keys[i], ipv4Prefix, ipv6Prefix);
-        keyOfText.set(text, groups.keys[i]);
+        const text = table.textOf(g);
+        groupOfText.set(text, g);
         top.offer(count, text);
       }
-      if (((i + 1) & kCheckMask) === 0 && slicer.due()) await slicer.yield();
+      if (((g + 1) & kCheckMask) === 0 && slicer.due()) await slicer.yield();
     }
   }
   const entries = top.entries();
-  const networks = new Map();
-  for (const [text] of entries) {
-    const key = keyOfText.get(text);
-    networks.set(key, { key, text });
+  const chosen = {
+    groups: Int32Array.from(entries, ([text]) => groupOfText.get(text)),
+    texts: entries.map(([text]) => text),
+  };
+  return { ...base, byIP: entriesObject(entries), selection: { grouped: groups, chosen } };
+}
+
+// throughput.byIP per network: the chosen networks in the cut's order (those with any
+// throughput), or every network in order of first appearance.
+async function groupedThroughput(raw, grouping, selection, slicer) {
+  const chosen = selection?.chosen;
+  const groups = await groupPairs(raw, grouping, selection?.grouped, chosen, slicer);
+  if (groups === undefined) return undefined;
+  const { table, ins, outs, order } = groups;
+  if (chosen === undefined) {
+    return groupTable(order.length, (slot) => table.textOf(order[slot]),
+      (slot) => ({ in: ins[slot], out: outs[slot] }), slicer);
   }
-  return { ...base, byIP: entriesObject(entries), selection: { networks, positions: groups.positions } };
+  const byIP = emptyNameMap();
+  for (let slot = 0; slot < chosen.texts.length; slot += 1) {
+    if (groups.seen[slot] === 1) byIP[chosen.texts[slot]] = { in: ins[slot], out: outs[slot] };
+  }
+  return byIP;
 }

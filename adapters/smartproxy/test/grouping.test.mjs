@@ -178,3 +178,40 @@ test('an override\'s byIP is grouped too, and learns the grouping from its conte
   assert.deepEqual(snapshot.connections.byIP, { '192.0.2.0/24': 3 });
   assert.deepEqual(seen, [{ ipv4Prefix: 24, ipv6Prefix: 64 }]);
 });
+
+test('throughput.byIP groups alike when it lists the IPs in another order, lists others, or misses some', async () => {
+  // The throughput pass finds a network by position when both maps list the same IPs in the
+  // same order; every other case parses the name again. Each must give the reference.
+  const base = trickyData(2000);
+  const entries = [...base.throughputByIP];
+  const variants = {
+    reversed: new Map([...entries].reverse()),
+    'every other one': new Map(entries.filter((_, i) => i % 2 === 0)),
+    'shifted by one': new Map([['192.0.2.99', { in: 1, out: 1 }], ...entries]),
+    'some renamed': new Map(entries.map(([ip, pair], i) => [i % 3 === 0 ? `2001:db8:${i.toString(16)}::1` : ip, pair])),
+  };
+  for (const [name, throughputByIP] of Object.entries(variants)) {
+    const proxy = fakeMetricsProxy({ ...base, throughputByIP });
+    const ungrouped = await snapshotOf(proxy, '');
+    for (const [ipv4Prefix, ipv6Prefix] of [[24, 64], [32, 128], [16, 96]]) {
+      for (const ips of [undefined, 20]) {
+        const query = `?${ips === undefined ? '' : `ips=${ips}&`}ipv4Prefix=${ipv4Prefix}&ipv6Prefix=${ipv6Prefix}`;
+        const grouped = await snapshotOf(proxy, query);
+        assert.doesNotThrow(() => assertGroupedAsReference(grouped, ungrouped, { ipv4Prefix, ipv6Prefix, ips }), `${name} ${query}`);
+      }
+    }
+  }
+});
+
+test('a Map with a key that is not a string, after many that are, groups as the ungrouped answer', async () => {
+  const data = trickyData(1000);
+  data.byIP.set(7, 3); // "7" as a name, not an address
+  data.byIP.set('7', 4); // the same name: the later value counts (as ungrouped)
+  data.throughputByIP.set(12345, { in: 1, out: 2 });
+  const proxy = fakeMetricsProxy(data);
+  const ungrouped = await snapshotOf(proxy, '');
+  for (const ips of [undefined, 0, 5]) {
+    const query = `?${ips === undefined ? '' : `ips=${ips}&`}ipv4Prefix=24&ipv6Prefix=64`;
+    assertGroupedAsReference(await snapshotOf(proxy, query), ungrouped, { ipv4Prefix: 24, ipv6Prefix: 64, ips });
+  }
+});
