@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <cstdint>
+#include <limits>
 
 #include "huge_pages.h"
 #include "page_memory/page_buffer.h"
@@ -17,6 +18,8 @@ std::size_t MappedBytes(std::size_t bytes) {
 }
 
 void* MapAligned(std::size_t bytes) {
+  // No size near the top of the address space: the rounding and the slack below would wrap.
+  if (bytes > (std::numeric_limits<std::size_t>::max() >> 1)) return nullptr;
   const std::uintptr_t length = MappedBytes(bytes);
   const std::uintptr_t huge = detail::HugePageBytes();
   if (huge == 0 || length < huge) {

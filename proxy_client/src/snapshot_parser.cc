@@ -39,6 +39,9 @@ constexpr std::size_t kSimdjsonMaxDepth = kMaxDocumentDepth;
 // Counters must be exact in a double, and in JavaScript (Number.MAX_SAFE_INTEGER + 1).
 constexpr double kMaxCounter = 9007199254740992.0;  // 2^53
 constexpr std::size_t kMaxQuotedLength = 40;
+// The largest body whose capacity with the parser's quarter of headroom stays within
+// simdjson's limit (4 GiB); a larger one is refused before any buffer is touched.
+constexpr std::size_t kMaxParsedBodyBytes = simdjson::SIMDJSON_MAXSIZE_BYTES / 5 * 4;
 
 // A JSON path such as connections.byRoute["api"], kept as a chain of parent pointers so that
 // no string is built unless an error is reported.
@@ -865,6 +868,9 @@ struct SnapshotParser::Impl {
         // Disown left the structural indexes to set_capacity, which runs when the capacity
         // changes: it always does here, checked all the same.
         !parser.implementation->structural_indexes) {
+      // A parser left with the buffers Disown took but its old capacities would let the next
+      // body within them write through null pointers: start again from an empty one.
+      parser = simdjson::dom::parser(simdjson::SIMDJSON_MAXSIZE_BYTES);
       return false;
     }
     mappings.Adopt(parser, capacity);
@@ -909,6 +915,11 @@ Expected<Snapshot, ParseError> SnapshotParser::Impl::Parse(char* data, std::size
                                                            bool consume_body) {
   if (auto error = CheckStartsWithObject({data, size})) return *error;
   try {
+    if (size > kMaxParsedBodyBytes) {
+      return ParseError{false, "body of " + std::to_string(size) +
+                                   " bytes is larger than the parser can hold (at most " +
+                                   std::to_string(kMaxParsedBodyBytes) + ")"};
+    }
     if (parser.capacity() < size || parser.max_depth() != kSimdjsonMaxDepth) {
       // Headroom so that a snapshot growing by a few entries does not reallocate every scrape.
       // simdjson 3.0.1's allocate sizes the parser only; parse sizes the document to the body

@@ -385,8 +385,27 @@ TEST_CASE("Parser reads maps of 100k entries in document order") {
   CHECK((*result->throughput->by_ip)[12345].second.in == 12345);
 }
 
-// The parser gives its document's pages back after each parse where huge pages are offered
-// (page_memory): a document of this size spans several huge pages, so this rereads zeroed ones.
+// A body too large for simdjson is refused before the parser's buffers are touched: the parser
+// keeps working for the next body (it once kept its old capacities over freed buffers, and the
+// next body within them crashed stage 1). The 3.5 GB are reserved address space, never written.
+TEST_CASE("Parser refuses a body beyond simdjson's limit and parses the next one") {
+  proxy_client::SnapshotParser parser;
+  const std::string medium = ManyIps(20000);  // the document spans mapped buffers
+  REQUIRE(parser.Parse(medium).has_value());
+  const std::size_t huge = std::size_t{3500} << 20;
+  void* region = mmap(nullptr, huge + 4096, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  REQUIRE(region != MAP_FAILED);
+  static_cast<char*>(region)[0] = '{';
+  const auto refused = parser.ParseConsuming(static_cast<char*>(region), huge);
+  munmap(region, huge + 4096);
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().message.find("larger than the parser can hold") != std::string::npos);
+  const auto again = parser.Parse(medium);
+  REQUIRE(again.has_value());
+  CHECK(again->connections.by_ip->size() == 20000);
+}
+
 // The client's way: the body in its own pages, given back once the document is built, so that
 // body, document and snapshot are never resident at once.
 TEST_CASE("ParseConsuming builds the same snapshot and gives the body's pages back") {
@@ -418,6 +437,8 @@ TEST_CASE("ParseConsuming builds the same snapshot and gives the body's pages ba
   }
 }
 
+// The parser gives its document's pages back after each parse where huge pages are offered
+// (page_memory): a document of this size spans several huge pages, so this rereads zeroed ones.
 TEST_CASE("Parser reads a large document again after giving the document's pages back") {
   proxy_client::SnapshotParser parser;
   const std::string large = ManyIps(100000);

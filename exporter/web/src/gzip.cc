@@ -115,6 +115,8 @@ std::optional<DeflateSegment> DeflateSegmentOf(std::string_view text) {
     segment.bytes.resize(guess);
     if (!Deflate(stream.get(), StringRoom{&segment.bytes}, &written)) return std::nullopt;
     segment.bytes.resize(written);
+    // A text that compressed worse than the guess doubled the room: give back what is unused.
+    if (segment.bytes.capacity() - written > written / 8 + 4096) segment.bytes.shrink_to_fit();
   } else {
     // Into pages that are never filled before they are written (deflate's worst case is more
     // than the input), then copied to a segment of the exact size: the shared segment lives as
