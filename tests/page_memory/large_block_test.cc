@@ -7,27 +7,17 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <string>
 #include <utility>
+
+#include "page_residency.h"
+
+using test_support::KernelHugePageBytes;
+using test_support::KernelOffersHugePages;
 
 namespace {
 
 std::size_t PageBytes() { return static_cast<std::size_t>(sysconf(_SC_PAGESIZE)); }
-
-// The kernel's settings, read here independently of page_memory's own reading.
-bool KernelOffersHugePages() {
-  std::ifstream enabled("/sys/kernel/mm/transparent_hugepage/enabled");
-  std::string line;
-  std::getline(enabled, line);
-  return line.find("[always]") != std::string::npos || line.find("[madvise]") != std::string::npos;
-}
-std::uintptr_t KernelHugePageBytes() {
-  std::ifstream size("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size");
-  std::uintptr_t bytes = 0;
-  size >> bytes;
-  return bytes;
-}
 
 // Whether the page at `data` is mapped at all: mincore(2) fails with ENOMEM on unmapped memory.
 bool IsMapped(const void* data) {

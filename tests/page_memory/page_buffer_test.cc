@@ -7,33 +7,17 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <string>
 #include <vector>
+
+#include "page_residency.h"
+
+using test_support::KernelOffersHugePages;
+using test_support::ResidentPages;
 
 namespace {
 
 std::size_t PageBytes() { return static_cast<std::size_t>(sysconf(_SC_PAGESIZE)); }
-
-// How many of the pages of [data, data + bytes) are resident, by mincore(2): the kernel's own
-// answer, not a reading of RSS, which other threads of the test binary move.
-std::size_t ResidentPages(const void* data, std::size_t bytes) {
-  const auto begin = reinterpret_cast<std::uintptr_t>(data) / PageBytes() * PageBytes();
-  const std::size_t length = reinterpret_cast<std::uintptr_t>(data) + bytes - begin;
-  std::vector<unsigned char> residency((length + PageBytes() - 1) / PageBytes());
-  REQUIRE(mincore(reinterpret_cast<void*>(begin), length, residency.data()) == 0);
-  std::size_t resident = 0;
-  for (const unsigned char page : residency) resident += page & 1;
-  return resident;
-}
-
-// The kernel's setting, read here independently of page_memory's own reading.
-bool KernelOffersHugePages() {
-  std::ifstream enabled("/sys/kernel/mm/transparent_hugepage/enabled");
-  std::string line;
-  std::getline(enabled, line);
-  return line.find("[always]") != std::string::npos || line.find("[madvise]") != std::string::npos;
-}
 
 constexpr std::size_t kMiB = std::size_t{1} << 20;
 

@@ -6,15 +6,17 @@
 
 #include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include "page_memory/page_buffer.h"
+#include "page_residency.h"
 #include "temp_dir.h"
 
 using proxy_client::ParseSnapshot;
 using proxy_client::Snapshot;
+using test_support::KernelOffersHugePages;
+using test_support::ResidentPages;
 
 namespace {
 
@@ -26,26 +28,6 @@ std::string FixtureText(const std::string& name) {
 std::string Minimal(const std::string& extra = "", const std::string& connections_extra = "") {
   return R"({"schemaVersion":1,"timestamp":1764043200123,"connections":{"active":2,"total":7)" +
          connections_extra + "}" + extra + "}";
-}
-
-// How many pages of [data, data + bytes) are resident, by mincore(2).
-std::size_t ResidentPages(const void* data, std::size_t bytes) {
-  const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
-  const auto begin = reinterpret_cast<std::uintptr_t>(data) / page * page;
-  const std::size_t length = reinterpret_cast<std::uintptr_t>(data) + bytes - begin;
-  std::vector<unsigned char> residency((length + page - 1) / page);
-  REQUIRE(mincore(reinterpret_cast<void*>(begin), length, residency.data()) == 0);
-  std::size_t resident = 0;
-  for (const unsigned char state : residency) resident += state & 1;
-  return resident;
-}
-
-// The kernel's setting, read independently of page_memory's own reading.
-bool KernelOffersHugePages() {
-  std::ifstream enabled("/sys/kernel/mm/transparent_hugepage/enabled");
-  std::string line;
-  std::getline(enabled, line);
-  return line.find("[always]") != std::string::npos || line.find("[madvise]") != std::string::npos;
 }
 
 std::string ErrorOf(const std::string& json) {
