@@ -17,6 +17,7 @@
 #include "exporter/web/http_server.h"
 #include "exporter/web/systemd_sockets.h"
 #include "exporter/web/web_security.h"
+#include "page_memory/page_pool.h"
 
 namespace {
 
@@ -25,6 +26,8 @@ constexpr int kExitFailure = 1;
 // SIGTERM must end the process within 5 s (Kubernetes' grace period is longer, but a sidecar
 // that lingers delays every rollout).
 constexpr std::chrono::milliseconds kShutdownLimit{4500};
+// How often pooled pages are checked for age (page_memory/page_pool.h) when idle.
+constexpr std::chrono::seconds kPoolCheck{30};
 
 exporter::collector::CollectorOptions CollectorOptionsOf(const exporter::config::Config& config) {
   return exporter::collector::CollectorOptions{config.metrics, config.proxy.timeout,
@@ -191,8 +194,15 @@ int main(int argc, char** argv) {
                                        {"basic_auth", security->RequiresAuth() ? "on" : "off"}});
 
   while (true) {
-    int signal_number = 0;
-    if (sigwait(&signals, &signal_number) != 0) continue;
+    // Between signals, every kPoolCheck: the pages a scrape's buffers lent to the pool go back
+    // to the kernel once unused for kPoolHoldTime, also when no scrape comes to do it.
+    const timespec pool_check{kPoolCheck.count(), 0};
+    const int signal_number = sigtimedwait(&signals, nullptr, &pool_check);
+    if (signal_number < 0) {
+      page_memory::ReturnPagesPooledBefore(std::chrono::steady_clock::now() -
+                                           page_memory::kPoolHoldTime);
+      continue;
+    }
     if (signal_number == SIGHUP) {
       Reload(command_line, config, collector, *server);
       continue;

@@ -5,10 +5,27 @@
 #include <cstdint>
 #include <limits>
 
+#include "huge_page_pool.h"
 #include "huge_pages.h"
 #include "page_memory/page_buffer.h"
 
 namespace page_memory {
+namespace {
+
+// The part of a MapAligned(bytes) block at `data` that the pool deals in: its whole huge
+// pages, from its start (aligned whenever it holds one). Empty where nothing is pooled.
+struct PooledRange {
+  std::uintptr_t begin = 0;
+  std::uintptr_t end = 0;
+};
+PooledRange WholeHugePages(void* data, std::size_t bytes) {
+  const std::uintptr_t huge = detail::HugePageBytes();
+  if (data == nullptr || huge == 0 || !HugePagesOffered()) return {};
+  const auto begin = reinterpret_cast<std::uintptr_t>(data);
+  return {begin, begin + detail::RoundDown(MappedBytes(bytes), huge)};
+}
+
+}  // namespace
 
 std::size_t MappedBytes(std::size_t bytes) {
   const std::uintptr_t length = detail::RoundUp(bytes, detail::PageBytes());
@@ -17,7 +34,7 @@ std::size_t MappedBytes(std::size_t bytes) {
   return detail::RoundUp(length, huge);
 }
 
-void* MapAligned(std::size_t bytes) {
+void* detail::MapAlignedFresh(std::size_t bytes) {
   // No size near the top of the address space: the rounding and the slack below would wrap.
   if (bytes > (std::numeric_limits<std::size_t>::max() >> 1)) return nullptr;
   const std::uintptr_t length = MappedBytes(bytes);
@@ -45,8 +62,36 @@ void* MapAligned(std::size_t bytes) {
   return data;
 }
 
+void* MapAligned(std::size_t bytes) {
+  void* data = detail::MapAlignedFresh(bytes);
+  const PooledRange pooled = WholeHugePages(data, bytes);
+  detail::PoolTake(pooled.begin, pooled.end);
+  return data;
+}
+
 void UnmapAligned(void* data, std::size_t bytes) noexcept {
-  if (data != nullptr) munmap(data, MappedBytes(bytes));
+  if (data == nullptr) return;
+  const std::uintptr_t length = MappedBytes(bytes);
+  const PooledRange pooled = WholeHugePages(data, bytes);
+  if (pooled.begin == pooled.end) {
+    munmap(data, length);
+    return;
+  }
+  detail::PoolGive(pooled.begin, pooled.end, /*kept_by_owner=*/false);
+  const std::uintptr_t end = pooled.begin + length;
+  if (end > pooled.end) munmap(reinterpret_cast<void*>(pooled.end), end - pooled.end);
+}
+
+std::size_t ReleaseMappedPages(void* data, std::size_t bytes) noexcept {
+  const PooledRange pooled = WholeHugePages(data, bytes);
+  return detail::PoolGive(pooled.begin, pooled.end, /*kept_by_owner=*/true) - pooled.begin;
+}
+
+void ReclaimMappedPages(void* data, std::size_t bytes) noexcept {
+  const std::uintptr_t huge = detail::HugePageBytes();
+  if (data == nullptr || huge == 0 || !HugePagesOffered()) return;
+  const auto begin = reinterpret_cast<std::uintptr_t>(data);
+  detail::PoolTake(begin, begin + detail::RoundDown(bytes, huge));
 }
 
 bool MapsLargeBlock(std::size_t bytes) { return bytes >= kLargeBlockBytes && HugePagesOffered(); }

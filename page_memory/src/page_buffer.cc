@@ -3,11 +3,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <utility>
 
+#include "huge_page_pool.h"
 #include "huge_pages.h"
 #include "page_memory/large_block.h"
 
@@ -77,39 +79,73 @@ void ReleaseHugePages(void* data, std::size_t size) {
   if (HugePagesOffered()) AdviseAligned(data, size, HugePageBytes(), MADV_DONTNEED);
 }
 
+namespace {
+
+// Whether the pool deals in a buffer's pages: Reserve maps a buffer of a huge page or more in
+// whole huge pages from a boundary.
+bool PoolsPages(std::size_t capacity) {
+  return HugePagesOffered() && HugePageBytes() != 0 && capacity >= HugePageBytes();
+}
+
+}  // namespace
+
 PageBuffer::~PageBuffer() { UnmapAligned(data_, capacity_); }
 
 PageBuffer::PageBuffer(PageBuffer&& other) noexcept
-    : data_(std::exchange(other.data_, nullptr)), capacity_(std::exchange(other.capacity_, 0)) {}
+    : data_(std::exchange(other.data_, nullptr)),
+      capacity_(std::exchange(other.capacity_, 0)),
+      room_(std::exchange(other.room_, 0)) {}
 
 PageBuffer& PageBuffer::operator=(PageBuffer&& other) noexcept {
   if (this != &other) {
     UnmapAligned(data_, capacity_);
     data_ = std::exchange(other.data_, nullptr);
     capacity_ = std::exchange(other.capacity_, 0);
+    room_ = std::exchange(other.room_, 0);
   }
   return *this;
 }
 
 bool PageBuffer::Reserve(std::size_t capacity, std::size_t keep) {
   if (capacity <= capacity_) return true;
-  // Whole huge pages from a huge-page boundary, so that ReleaseHugePages gives back every byte
-  // and every 2 MiB of it can be a huge page. Pages never written cost nothing.
+  // Whole huge pages from a huge-page boundary, so that ReleasePages lends every byte and every
+  // 2 MiB of it can be a huge page. Pages never written cost nothing.
   const std::uintptr_t unit =
       HugePageBytes() != 0 && capacity >= HugePageBytes() ? HugePageBytes() : PageBytes();
   const std::size_t bytes = MappedBytes(RoundUp(capacity, unit));
-  void* mapped = MapAligned(bytes);
+  // Fresh: the pool's pages come in as the buffer is written (MakeWritable), so that room
+  // reserved and never written does not hold pages other buffers could use.
+  void* mapped = detail::MapAlignedFresh(bytes);
   if (mapped == nullptr) return false;
+  char* const old_data = data_;
+  const std::size_t old_capacity = capacity_;
+  data_ = static_cast<char*>(mapped);
+  capacity_ = bytes;
+  room_ = PoolsPages(bytes) ? 0 : bytes;
   // Copied, not moved with mremap: pages moved into the new mapping stay a region of their own,
   // and the huge page that straddles its end is faulted in 4 KiB pages ever after (500 faults a
   // scrape for the body). Callers that know the size reserve it up front, so this is rare.
-  if (data_ != nullptr && keep != 0) std::memcpy(mapped, data_, keep);
-  UnmapAligned(data_, capacity_);
-  data_ = static_cast<char*>(mapped);
-  capacity_ = bytes;
+  if (old_data != nullptr && keep != 0) {
+    MakeWritable(keep);
+    std::memcpy(data_, old_data, keep);
+  }
+  UnmapAligned(old_data, old_capacity);
   return true;
 }
 
-void PageBuffer::ReleaseHugePages() { page_memory::ReleaseHugePages(data_, capacity_); }
+void PageBuffer::ReleasePages() {
+  if (!PoolsPages(capacity_)) return;
+  const auto begin = reinterpret_cast<std::uintptr_t>(data_);
+  detail::PoolGive(begin, begin + capacity_, /*kept_by_owner=*/true);
+  room_ = 0;
+}
+
+void PageBuffer::TakePages(std::size_t end) {
+  // A huge page at a time: what the writer does not reach stays in the pool for others.
+  const std::size_t new_room = std::min<std::size_t>(RoundUp(end, HugePageBytes()), capacity_);
+  const auto begin = reinterpret_cast<std::uintptr_t>(data_);
+  detail::PoolTake(begin + room_, begin + new_room);
+  room_ = new_room;
+}
 
 }  // namespace page_memory

@@ -110,8 +110,8 @@ FetchError DescribeConnectFailure(const std::string& path, long os_errno) {
 
 struct SnapshotClient::Impl {
   CURL* curl = nullptr;
-  // The body as received, followed by room for the parser's padding. Its pages are given back
-  // after each parse (page_memory/page_buffer.h); the mapping stays for the next body.
+  // The body as received, followed by room for the parser's padding. Its pages go to the pool
+  // after each parse (page_memory/page_pool.h); the mapping stays for the next body.
   page_memory::PageBuffer body;
   std::size_t body_bytes = 0;
   std::size_t max_body_bytes = 0;
@@ -131,10 +131,13 @@ struct SnapshotClient::Impl {
       return 0;  // makes curl abort with CURLE_WRITE_ERROR
     }
     const std::size_t needed = self->body_bytes + bytes + kParsePaddingBytes;
-    if (needed > self->body.capacity() &&
-        !self->body.Reserve(std::max(needed, 2 * self->body.capacity()), self->body_bytes)) {
-      self->out_of_memory = true;
-      return 0;
+    if (needed > self->body.room()) {
+      if (needed > self->body.capacity() &&
+          !self->body.Reserve(std::max(needed, 2 * self->body.capacity()), self->body_bytes)) {
+        self->out_of_memory = true;
+        return 0;
+      }
+      self->body.MakeWritable(needed);
     }
     std::memcpy(self->body.data() + self->body_bytes, data, bytes);
     self->body_bytes += bytes;
@@ -195,15 +198,15 @@ Expected<FetchResult, FetchError> SnapshotClient::Fetch(const FetchRequest& requ
   // Room for a body like the last one, so that receiving it does not grow the buffer.
   impl.body.Reserve(impl.last_good_body_bytes + impl.last_good_body_bytes / 8 + kParsePaddingBytes,
                     0);
-  // Keep the buffer's mapping for the next scrape but not its pages, and never the mapping of
-  // one huge or hostile body: whatever this fetch returns, unmap a buffer far beyond the usual.
+  // Keep the buffer's mapping for the next scrape but lend its pages, and never keep the mapping
+  // of one huge or hostile body: whatever this fetch returns, unmap a buffer far beyond the usual.
   struct ReleaseBuffer {
     Impl& impl;
     ~ReleaseBuffer() {
       if (impl.body.capacity() > 4 * impl.last_good_body_bytes + (1u << 20)) {
         impl.body = page_memory::PageBuffer();
       } else {
-        impl.body.ReleaseHugePages();
+        impl.body.ReleasePages();
       }
     }
   } release_buffer{impl};
@@ -261,7 +264,7 @@ Expected<FetchResult, FetchError> SnapshotClient::Fetch(const FetchRequest& requ
     return FetchError{FetchErrorKind::kHttpStatus, std::move(message)};
   }
 
-  auto parsed = impl.parser.ParseConsuming(impl.body.data(), impl.body_bytes);
+  auto parsed = impl.parser.ParseConsuming(&impl.body, impl.body_bytes);
   if (!parsed) {
     const ParseError& error = parsed.error();
     return FetchError{error.unsupported_version ? FetchErrorKind::kVersion : FetchErrorKind::kParse,

@@ -816,7 +816,27 @@ class DocumentMappings {
     Disown(parser.doc.string_buf, kStrings);
     if (parser.implementation) Disown(parser.implementation->structural_indexes, kStructurals);
   }
-  const Region& region(std::size_t which) const { return regions_[which]; }
+  // After a parse: the buffer's contents are done with. A mapping's pages go to the pool
+  // (page_memory/page_pool.h) for the snapshot and the text to take; simdjson's own block is
+  // given back to the kernel where it spans huge pages.
+  void Release(std::size_t which) {
+    const Region& region = regions_[which];
+    if (mapped_[which]) {
+      lent_[which] =
+          std::max(lent_[which], page_memory::ReleaseMappedPages(region.data, region.bytes));
+    } else {
+      page_memory::ReleaseHugePages(region.data, region.bytes);
+    }
+  }
+  // Before a parse writes the buffers again: the pages the last parse wrote (and lent) come
+  // back, or pooled ones in their place; the rest of a buffer (simdjson sizes them for the
+  // worst case: the tape's 68 MB for a 7 MB body hold 15 MB) takes fresh pages if written.
+  void Reclaim() {
+    for (std::size_t which = 0; which < kRegionCount; ++which) {
+      if (lent_[which] != 0) page_memory::ReclaimMappedPages(regions_[which].data, lent_[which]);
+      lent_[which] = 0;
+    }
+  }
 
  private:
   template <typename T>
@@ -827,7 +847,7 @@ class DocumentMappings {
     void* mapped = page_memory::MapAligned(count * sizeof(T));
     if (mapped == nullptr) return;
     // simdjson writes before it reads (set_capacity's structural_indexes[0] = 0 included): a
-    // fresh zeroed mapping stands in for the new[] block.
+    // mapping of unspecified contents stands in for the uninitialised new[] block.
     buffer.reset(static_cast<T*>(mapped));
     regions_[which].data = mapped;
     mapped_[which] = true;
@@ -840,10 +860,12 @@ class DocumentMappings {
       mapped_[which] = false;
     }
     regions_[which] = {};
+    lent_[which] = 0;
   }
 
   std::array<Region, kRegionCount> regions_{};
   std::array<bool, kRegionCount> mapped_{};
+  std::array<std::size_t, kRegionCount> lent_{};  // bytes from the start lent to the pool
 };
 
 }  // namespace
@@ -876,17 +898,18 @@ struct SnapshotParser::Impl {
     mappings.Adopt(parser, capacity);
     return true;
   }
-  void Release(std::size_t which) {
-    const DocumentMappings::Region& region = mappings.region(which);
-    page_memory::ReleaseHugePages(region.data, region.bytes);
-  }
   // The document is needed only until the snapshot is built (page_memory/page_buffer.h).
   void ReleaseDocument() {
-    for (std::size_t which = 0; which < DocumentMappings::kRegionCount; ++which) Release(which);
+    for (std::size_t which = 0; which < DocumentMappings::kRegionCount; ++which) {
+      mappings.Release(which);
+    }
     index.Release();
   }
 
-  Expected<Snapshot, ParseError> Parse(char* data, std::size_t size, bool consume_body);
+  // consumed_body: the buffer holding `data`, whose pages go to the pool once the document is
+  // built; nullptr when the caller keeps the body.
+  Expected<Snapshot, ParseError> Parse(char* data, std::size_t size,
+                                       page_memory::PageBuffer* consumed_body);
 };
 
 SnapshotParser::SnapshotParser() : impl_(std::make_unique<Impl>()) {}
@@ -912,7 +935,7 @@ std::optional<ParseError> CheckStartsWithObject(std::string_view json) {
 }  // namespace
 
 Expected<Snapshot, ParseError> SnapshotParser::Impl::Parse(char* data, std::size_t size,
-                                                           bool consume_body) {
+                                                           page_memory::PageBuffer* consumed_body) {
   if (auto error = CheckStartsWithObject({data, size})) return *error;
   try {
     if (size > kMaxParsedBodyBytes) {
@@ -934,6 +957,7 @@ Expected<Snapshot, ParseError> SnapshotParser::Impl::Parse(char* data, std::size
       Impl& impl;
       ~ReleaseDocumentAtExit() { impl.ReleaseDocument(); }
     } release_document{*this};
+    mappings.Reclaim();
     detail::ReplaceLoneSurrogateEscapes(data, size);
     element root;
     auto code = parser.parse(data, size, false).get(root);
@@ -944,8 +968,8 @@ Expected<Snapshot, ParseError> SnapshotParser::Impl::Parse(char* data, std::size
     if (code != simdjson::SUCCESS) return ParseError{false, JsonErrorMessage(code)};
     // Stage 1's indexes and (when the caller allows) the body are done with: the tape and
     // the strings hold everything the snapshot is built from.
-    Release(DocumentMappings::kStructurals);
-    if (consume_body) page_memory::ReleaseHugePages(data, size);
+    mappings.Release(DocumentMappings::kStructurals);
+    if (consumed_body != nullptr) consumed_body->ReleasePages();
     const Path path;
     const object root_object = root.get_object().value_unsafe();
     bool version_ok = false;
@@ -965,11 +989,12 @@ Expected<Snapshot, ParseError> SnapshotParser::Impl::Parse(char* data, std::size
 }
 
 Expected<Snapshot, ParseError> SnapshotParser::ParseInPlace(char* data, std::size_t size) {
-  return impl_->Parse(data, size, false);
+  return impl_->Parse(data, size, nullptr);
 }
 
-Expected<Snapshot, ParseError> SnapshotParser::ParseConsuming(char* data, std::size_t size) {
-  return impl_->Parse(data, size, true);
+Expected<Snapshot, ParseError> SnapshotParser::ParseConsuming(page_memory::PageBuffer* body,
+                                                              std::size_t size) {
+  return impl_->Parse(body->data(), size, body);
 }
 
 Expected<Snapshot, ParseError> SnapshotParser::Parse(std::string_view json) {

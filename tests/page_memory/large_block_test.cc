@@ -10,6 +10,7 @@
 #include <string>
 #include <utility>
 
+#include "page_memory/page_pool.h"
 #include "page_residency.h"
 
 using test_support::KernelHugePageBytes;
@@ -32,22 +33,41 @@ constexpr std::size_t kMiB = std::size_t{1} << 20;
 
 }  // namespace
 
-TEST_CASE("MapAligned maps zeroed, writable memory from a huge-page boundary") {
-  const std::size_t bytes = 5 * kMiB + 100;
+TEST_CASE("MapAligned maps writable memory from a huge-page boundary; unmapped, its pages pool") {
+  page_memory::ReturnPooledPages();
+  const std::size_t bytes = 5 * kMiB + 100;  // three huge pages (a last part of over half of one)
   auto* data = static_cast<unsigned char*>(page_memory::MapAligned(bytes));
   REQUIRE(data != nullptr);
   if (KernelHugePageBytes() != 0) {
     CHECK(reinterpret_cast<std::uintptr_t>(data) % KernelHugePageBytes() == 0);
   }
-  std::size_t nonzero = 0;
-  for (std::size_t i = 0; i < bytes; i += 4096) nonzero += data[i] != 0 ? 1 : 0;
-  CHECK(nonzero == 0);
   data[0] = 1;
   data[bytes - 1] = 2;
   CHECK(data[bytes - 1] == 2);
   page_memory::UnmapAligned(data, bytes);
+  if (KernelOffersHugePages()) {
+    // The two huge pages written are kept for the next block; the one never written is gone.
+    CHECK(IsMapped(data));
+    CHECK_FALSE(IsMapped(data + 2 * kMiB));
+    CHECK(IsMapped(data + bytes - 1));
+    CHECK(page_memory::PooledBytes() == 4 * kMiB);
+    page_memory::ReturnPooledPages();
+  }
   CHECK_FALSE(IsMapped(data));
   CHECK_FALSE(IsMapped(data + bytes - 1));
+}
+
+TEST_CASE("UnmapAligned unmaps a last part in small pages at once") {
+  page_memory::ReturnPooledPages();
+  const std::size_t bytes = 4 * kMiB + 100;  // two huge pages and one small page
+  auto* data = static_cast<unsigned char*>(page_memory::MapAligned(bytes));
+  REQUIRE(data != nullptr);
+  std::memset(data, 1, bytes);
+  page_memory::UnmapAligned(data, bytes);
+  CHECK_FALSE(IsMapped(data + bytes - 1));
+  CHECK(page_memory::PooledBytes() == (KernelOffersHugePages() ? 4 * kMiB : 0));
+  page_memory::ReturnPooledPages();
+  CHECK_FALSE(IsMapped(data));
 }
 
 TEST_CASE("LargeBlockAllocator maps large blocks where huge pages are offered and unmaps them") {
@@ -67,8 +87,13 @@ TEST_CASE("LargeBlockAllocator maps large blocks where huge pages are offered an
       CHECK(reinterpret_cast<std::uintptr_t>(block) % KernelHugePageBytes() == 0);
     }
   }
-  // Freed: with huge pages on offer the block was a mapping of its own and is gone.
-  if (KernelOffersHugePages()) CHECK_FALSE(IsMapped(block));
+  // Freed: with huge pages on offer the block was a mapping of its own; its first huge page is
+  // pooled for the next block, and gone once the pool gives it back.
+  if (KernelOffersHugePages()) {
+    CHECK(IsMapped(block));
+    page_memory::ReturnPooledPages();
+    CHECK_FALSE(IsMapped(block));
+  }
 }
 
 TEST_CASE("LargeString holds large text like std::string") {

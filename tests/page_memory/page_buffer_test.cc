@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "page_memory/page_pool.h"
 #include "page_residency.h"
 
 using test_support::KernelOffersHugePages;
@@ -60,24 +61,50 @@ TEST_CASE("HugePagesOffered follows the kernel's transparent huge page setting")
   CHECK(page_memory::HugePagesOffered() == KernelOffersHugePages());
 }
 
-TEST_CASE("ReleaseHugePages gives written pages back only where huge pages are offered") {
+TEST_CASE("ReleasePages lends whole pages where huge pages are offered, and keeps the buffer") {
+  page_memory::ReturnPooledPages();
   page_memory::PageBuffer buffer;
   REQUIRE(buffer.Reserve(16 * kMiB, 0));
+  buffer.MakeWritable(buffer.capacity());
+  REQUIRE(buffer.room() == buffer.capacity());
   std::memset(buffer.data(), 'a', buffer.capacity());
   const std::size_t pages = buffer.capacity() / PageBytes();
   REQUIRE(ResidentPages(buffer.data(), buffer.capacity()) == pages);
-  buffer.ReleaseHugePages();
-  const std::size_t resident = ResidentPages(buffer.data(), buffer.capacity());
+  buffer.ReleasePages();
   if (KernelOffersHugePages()) {
-    // The mapping starts on a huge page and ends on one: nothing stays.
+    // The mapping starts on a huge page and ends on one: every byte is lent, still resident.
     CHECK(reinterpret_cast<std::uintptr_t>(buffer.data()) % (2 * kMiB) == 0);
-    CHECK(resident == 0);
+    CHECK(page_memory::PooledBytes() == buffer.capacity());
+    CHECK(buffer.room() == 0);
   } else {
-    CHECK(resident == pages);
+    CHECK(page_memory::PooledBytes() == 0);
+    CHECK(buffer.room() == buffer.capacity());
   }
-  // Released or not, the buffer stays usable at its capacity.
+  // Lent or not, the buffer is usable at its capacity once it takes its pages back.
+  buffer.MakeWritable(buffer.capacity());
+  CHECK(page_memory::PooledBytes() == 0);
+  CHECK(ResidentPages(buffer.data(), buffer.capacity()) == pages);
   buffer.data()[buffer.capacity() - 1] = 'b';
   CHECK(buffer.data()[buffer.capacity() - 1] == 'b');
+}
+
+TEST_CASE("MakeWritable takes back a huge page at a time, up to the bytes asked for") {
+  page_memory::ReturnPooledPages();
+  page_memory::PageBuffer buffer;
+  REQUIRE(buffer.Reserve(8 * kMiB, 0));
+  buffer.MakeWritable(8 * kMiB);
+  std::memset(buffer.data(), 'a', buffer.capacity());
+  buffer.ReleasePages();
+  buffer.MakeWritable(3 * kMiB);  // the first two huge pages
+  if (KernelOffersHugePages()) {
+    CHECK(buffer.room() == 4 * kMiB);
+    CHECK(page_memory::PooledBytes() == 4 * kMiB);
+  } else {
+    CHECK(buffer.room() == buffer.capacity());
+  }
+  buffer.MakeWritable(100 * kMiB);  // never beyond the capacity
+  CHECK(buffer.room() == buffer.capacity());
+  CHECK(page_memory::PooledBytes() == 0);
 }
 
 TEST_CASE("ReleaseHugePages leaves the bytes outside the aligned part of a range alone") {

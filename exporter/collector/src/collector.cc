@@ -34,9 +34,9 @@ constexpr std::size_t kOwnMetricsBytes = 4096;
 }  // namespace
 
 // Keeps the buffer of the last snapshot text for the next rendering once no scrape holds it:
-// its mapping stays, its pages go back to the kernel where huge pages make refaulting them
-// cheap (TextBuffer::ClearAndRelease), so that it is not resident while the next snapshot is
-// fetched and parsed.
+// its mapping stays, its pages are lent to the next fetch and parse where huge pages are
+// offered (TextBuffer::ClearAndRelease, page_memory/page_pool.h), so that the text and the
+// next snapshot's body and document are not resident side by side.
 struct Collector::TextBufferPool : std::enable_shared_from_this<TextBufferPool> {
   // A spare this small is kept whatever the snapshot's size: giving it back saves nothing.
   static constexpr std::size_t kAlwaysFitsBytes = 1 << 20;

@@ -12,7 +12,11 @@ void TextBuffer::Reserve(std::size_t capacity) {
 
 void TextBuffer::Grow(std::size_t bytes) {
   // Doubling keeps appends amortised O(1); callers that know the size reserve it up front.
-  Reserve(std::max({size_ + bytes, 2 * pages_.capacity(), std::size_t{4096}}));
+  if (size_ + bytes > pages_.capacity()) {
+    Reserve(std::max({size_ + bytes, 2 * pages_.capacity(), std::size_t{4096}}));
+  }
+  // The pages come as the text reaches them (PageBuffer::MakeWritable).
+  pages_.MakeWritable(size_ + bytes);
 }
 
 void TextBuffer::Append(std::string_view text) {

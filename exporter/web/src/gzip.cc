@@ -41,8 +41,12 @@ struct StringRoom {
 struct PageRoom {
   page_memory::PageBuffer* pages;
   char* data() const { return pages->data(); }
-  std::size_t size() const { return pages->capacity(); }
-  bool Grow(std::size_t written) const { return pages->Reserve(2 * pages->capacity(), written); }
+  std::size_t size() const { return pages->room(); }
+  bool Grow(std::size_t written) const {
+    if (!pages->Reserve(2 * pages->capacity(), written)) return false;
+    pages->MakeWritable(pages->capacity());
+    return true;
+  }
 };
 
 // Runs `stream` (its input set) to the end into `room`, doubling it as needed; `*written`: the
@@ -123,6 +127,7 @@ std::optional<DeflateSegment> DeflateSegmentOf(std::string_view text) {
     // long as its fetch.
     page_memory::PageBuffer out;
     if (!out.Reserve(guess, 0)) throw std::bad_alloc();
+    out.MakeWritable(guess);
     if (!Deflate(stream.get(), PageRoom{&out}, &written)) return std::nullopt;
     segment.bytes.assign(out.data(), written);
   }

@@ -11,8 +11,9 @@
 // the parser's document. On glibc's heap they stay resident after they are freed (main.cc keeps
 // freed heap for the next scrape, since refaulting 4 KiB pages costs 0.47 ms per MB), and so
 // add up with the next scrape's body and document in the peak RSS (bench/scrape/README.md).
-// In mappings of their own, aligned to huge pages, they are unmapped when freed and come back as
-// 2 MiB pages (0.05 ms per MB), so that freed memory is never resident.
+// In mappings of their own, aligned to huge pages, their whole huge pages go to the pool when
+// they are freed (page_pool.h) and the next block written takes them before fresh ones, so that
+// freed memory is never resident beside fresh memory.
 namespace page_memory {
 
 // Blocks smaller than this stay with operator new: they cost little to keep.
@@ -23,19 +24,29 @@ inline constexpr std::size_t kLargeBlockBytes = std::size_t{1} << 20;
 // smaller last part stays in 4 KiB pages (at most 256 faults), so that a 4.6 MiB block costs
 // 4.6 MiB, not 6: never more than 1 MiB is resident unused.
 std::size_t MappedBytes(std::size_t bytes);
-// A zeroed mapping of MappedBytes(bytes) that starts on a huge-page boundary when it can hold a
-// huge page, with MADV_HUGEPAGE over its whole huge pages. nullptr when the kernel refuses.
+// A mapping of MappedBytes(bytes) that starts on a huge-page boundary when it can hold a huge
+// page, with MADV_HUGEPAGE over its whole huge pages, which come from the pool where it has
+// some (page_memory/page_pool.h): its contents are unspecified. nullptr when the kernel refuses.
 void* MapAligned(std::size_t bytes);
-// Unmaps what MapAligned(bytes) returned.
+// Unmaps what MapAligned(bytes) returned; its whole huge pages go to the pool.
 void UnmapAligned(void* data, std::size_t bytes) noexcept;
+// For a block of MapAligned(bytes) that stays mapped when its contents are done with (a buffer
+// kept for the next scrape): its resident whole huge pages go to the pool. Returns how far from
+// `data` they reach (0 when none went): what to reclaim. Until then its contents are lost and
+// its pages may be moved to another block (a fresh page stands in for each one taken).
+std::size_t ReleaseMappedPages(void* data, std::size_t bytes) noexcept;
+// Before the first `bytes` of such a block (a whole number of huge pages, as returned by
+// ReleaseMappedPages) are written again: its own pages still pooled come back, and pooled pages
+// fill the places of those taken, where the pool has some.
+void ReclaimMappedPages(void* data, std::size_t bytes) noexcept;
 
 // Whether a block of `bytes` goes to MapAligned: large ones, and only where huge pages are
 // offered (without them, refaulting a fresh mapping costs more than keeping the heap's copy).
 bool MapsLargeBlock(std::size_t bytes);
 
 // A stateless std allocator: blocks for which MapsLargeBlock holds are mapped (MapAligned) and
-// unmapped when freed; smaller ones come from operator new. For containers that can grow to
-// MBs within one scrape and are freed after it.
+// unmapped when freed (UnmapAligned: their pages pooled); smaller ones come from operator new.
+// For containers that can grow to MBs within one scrape and are freed after it.
 template <typename T>
 struct LargeBlockAllocator {
   using value_type = T;

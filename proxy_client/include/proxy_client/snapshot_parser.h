@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "page_memory/page_buffer.h"
 #include "proxy_client/expected.h"
 #include "proxy_client/snapshot.h"
 
@@ -36,11 +37,11 @@ class SnapshotParser {
   Expected<Snapshot, ParseError> ParseInPlace(std::string* json);
   // The same for `size` bytes at `json` followed by kParsePaddingBytes readable bytes.
   Expected<Snapshot, ParseError> ParseInPlace(char* json, std::size_t size);
-  // As ParseInPlace(json, size), for a body not needed afterwards: once the document is built
-  // from it, and before the snapshot is, the huge pages under it are given back
-  // (page_memory::ReleaseHugePages), so that body, document and snapshot are never all
-  // resident at once. The body's contents are lost.
-  Expected<Snapshot, ParseError> ParseConsuming(char* json, std::size_t size);
+  // As ParseInPlace(body->data(), size), for a body not needed afterwards: once the document
+  // is built from it, and before the snapshot is, its pages go to the pool for the snapshot to
+  // take (PageBuffer::ReleasePages), so that body, document and snapshot are never all
+  // resident at once. The body's contents are lost; MakeWritable before writing it again.
+  Expected<Snapshot, ParseError> ParseConsuming(page_memory::PageBuffer* body, std::size_t size);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

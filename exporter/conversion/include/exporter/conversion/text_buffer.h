@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <string_view>
+#include <utility>
 
 #include "page_memory/page_buffer.h"
 
@@ -14,18 +15,25 @@ class TextBuffer {
  public:
   TextBuffer() = default;
   explicit TextBuffer(std::size_t capacity) { Reserve(capacity); }
-  TextBuffer(TextBuffer&&) noexcept = default;
-  TextBuffer& operator=(TextBuffer&&) noexcept = default;
+  // A moved-from buffer is empty.
+  TextBuffer(TextBuffer&& other) noexcept
+      : pages_(std::move(other.pages_)), size_(std::exchange(other.size_, 0)) {}
+  TextBuffer& operator=(TextBuffer&& other) noexcept {
+    pages_ = std::move(other.pages_);
+    size_ = std::exchange(other.size_, 0);
+    return *this;
+  }
 
   std::string_view view() const { return {pages_.data(), size_}; }
   std::size_t size() const { return size_; }
   std::size_t capacity() const { return pages_.capacity(); }
   void Clear() { size_ = 0; }
-  // Clear, and give the pages back where refaulting them is cheap (PageBuffer), so that a kept
-  // buffer does not stay resident while the next snapshot is fetched and parsed.
+  // Clear, and lend the pages to the buffers of the next fetch and parse (PageBuffer's pool),
+  // so that a kept text and the next snapshot's body and document are not resident at once.
+  // The next write takes pages back.
   void ClearAndRelease() {
     size_ = 0;
-    pages_.ReleaseHugePages();
+    pages_.ReleasePages();
   }
   // Room for `capacity` bytes in all; never shrinks. Throws std::bad_alloc when refused.
   void Reserve(std::size_t capacity);
@@ -33,7 +41,7 @@ class TextBuffer {
   // Room for `bytes` more bytes: returns where they go. Finish with Commit(end of what was
   // written), before any other call.
   char* Extend(std::size_t bytes) {
-    if (pages_.capacity() - size_ < bytes) Grow(bytes);
+    if (pages_.room() - size_ < bytes) Grow(bytes);
     return pages_.data() + size_;
   }
   void Commit(const char* end) { size_ = static_cast<std::size_t>(end - pages_.data()); }

@@ -1,0 +1,135 @@
+#include "page_memory/page_pool.h"
+
+#include <doctest/doctest.h>
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "page_memory/large_block.h"
+#include "page_memory/page_buffer.h"
+#include "page_residency.h"
+
+using test_support::KernelOffersHugePages;
+using test_support::ResidentPages;
+
+namespace {
+
+constexpr std::size_t kMiB = std::size_t{1} << 20;
+constexpr std::size_t kPageBytes = 4096;
+
+// Minor page faults of this thread so far: a fresh page written is one (a huge page, one for
+// 2 MiB), a pooled page written is none.
+long MinorFaults() {
+  rusage usage{};
+  REQUIRE(getrusage(RUSAGE_THREAD, &usage) == 0);
+  return usage.ru_minflt;
+}
+
+// AddressSanitizer checks every write against its shadow memory, an eighth of the range, which
+// takes faults of its own (4 KiB pages) the first time a range is written.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr long ShadowFaults(std::size_t bytes) { return static_cast<long>(bytes / 8 / kPageBytes); }
+#else
+constexpr long ShadowFaults(std::size_t) { return 0; }
+#endif
+
+// Faults taken while `bytes` at `data` are written.
+long FaultsWriting(void* data, std::size_t bytes) {
+  const long before = MinorFaults();
+  std::memset(data, 0x5A, bytes);
+  return MinorFaults() - before;
+}
+
+}  // namespace
+
+TEST_CASE("A block mapped after another was freed is written in the freed pages, without faults") {
+  page_memory::ReturnPooledPages();
+  const std::size_t bytes = 8 * kMiB;
+  void* first = page_memory::MapAligned(bytes);
+  REQUIRE(first != nullptr);
+  const long fresh_faults = FaultsWriting(first, bytes);
+  CHECK(fresh_faults > ShadowFaults(bytes));  // faults of its own: fresh pages
+  page_memory::UnmapAligned(first, bytes);
+  if (!KernelOffersHugePages()) {
+    CHECK(page_memory::PooledBytes() == 0);
+    return;
+  }
+  CHECK(page_memory::PooledBytes() == bytes);
+  void* second = page_memory::MapAligned(bytes);
+  REQUIRE(second != nullptr);
+  CHECK(page_memory::PooledBytes() == 0);
+  // Resident before it is written: the freed block's pages, moved.
+  CHECK(ResidentPages(second, bytes) == bytes / kPageBytes);
+  CHECK(FaultsWriting(second, bytes) <= ShadowFaults(bytes));
+  page_memory::UnmapAligned(second, bytes);
+  page_memory::ReturnPooledPages();
+  CHECK(page_memory::PooledBytes() == 0);
+}
+
+TEST_CASE("Pages never written are not pooled") {
+  page_memory::ReturnPooledPages();
+  const std::size_t bytes = 8 * kMiB;
+  auto* block = static_cast<char*>(page_memory::MapAligned(bytes));
+  REQUIRE(block != nullptr);
+  block[0] = 1;  // the first huge page only
+  page_memory::UnmapAligned(block, bytes);
+  CHECK(page_memory::PooledBytes() == (KernelOffersHugePages() ? 2 * kMiB : 0));
+  page_memory::ReturnPooledPages();
+}
+
+TEST_CASE("Pooled pages go back to the kernel once pooled longer than asked") {
+  page_memory::ReturnPooledPages();
+  const std::size_t bytes = 4 * kMiB;
+  void* block = page_memory::MapAligned(bytes);
+  REQUIRE(block != nullptr);
+  std::memset(block, 1, bytes);
+  page_memory::UnmapAligned(block, bytes);
+  if (!KernelOffersHugePages()) return;
+  const auto now = std::chrono::steady_clock::now();
+  page_memory::ReturnPagesPooledBefore(now - std::chrono::hours(1));
+  CHECK(page_memory::PooledBytes() == bytes);  // pooled just now: kept
+  page_memory::ReturnPagesPooledBefore(now + std::chrono::seconds(1));
+  CHECK(page_memory::PooledBytes() == 0);
+  CHECK(page_memory::kPoolHoldTime >= std::chrono::minutes(1));  // Prometheus' default interval
+}
+
+TEST_CASE("Pages lent by a buffer and taken are replaced from the pool when it writes again") {
+  page_memory::ReturnPooledPages();
+  page_memory::PageBuffer lender;
+  page_memory::PageBuffer other;
+  REQUIRE(lender.Reserve(8 * kMiB, 0));
+  REQUIRE(other.Reserve(8 * kMiB, 0));
+  lender.MakeWritable(8 * kMiB);
+  other.MakeWritable(8 * kMiB);
+  std::memset(lender.data(), 'a', 8 * kMiB);
+  std::memset(other.data(), 'o', 8 * kMiB);
+  lender.ReleasePages();
+  if (!KernelOffersHugePages()) {
+    CHECK(page_memory::PooledBytes() == 0);
+    return;
+  }
+  // Lent in place: still resident, now the pool's.
+  CHECK(ResidentPages(lender.data(), 8 * kMiB) == 8 * kMiB / kPageBytes);
+  CHECK(page_memory::PooledBytes() == 8 * kMiB);
+  page_memory::PageBuffer taker;
+  REQUIRE(taker.Reserve(4 * kMiB, 0));
+  CHECK(ResidentPages(taker.data(), 4 * kMiB) == 0);  // fresh until written
+  taker.MakeWritable(4 * kMiB);
+  CHECK(ResidentPages(taker.data(), 4 * kMiB) == 4 * kMiB / kPageBytes);
+  CHECK(taker.data()[0] == 'a');  // moved, not copied or zeroed
+  CHECK(page_memory::PooledBytes() == 4 * kMiB);
+  // Where the lender's pages were taken, fresh empty ones stand in.
+  CHECK(ResidentPages(lender.data(), 8 * kMiB) == 4 * kMiB / kPageBytes);
+  other.ReleasePages();
+  CHECK(page_memory::PooledBytes() == 12 * kMiB);
+  lender.MakeWritable(8 * kMiB);
+  // Its own two pages back, and two of the other buffer's where its own were taken.
+  CHECK(ResidentPages(lender.data(), 8 * kMiB) == 8 * kMiB / kPageBytes);
+  CHECK(page_memory::PooledBytes() == 4 * kMiB);
+  CHECK(FaultsWriting(lender.data(), 8 * kMiB) == 0);
+  other.MakeWritable(8 * kMiB);  // two of its own left, two fresh
+  CHECK(page_memory::PooledBytes() == 0);
+  CHECK(FaultsWriting(other.data(), 8 * kMiB) >= 2);
+  CHECK(other.data()[8 * kMiB - 1] == 0x5A);
+}
