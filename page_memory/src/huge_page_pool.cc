@@ -4,8 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
 #include <mutex>
 #include <new>
 #include <vector>
@@ -20,10 +18,15 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// 512 MiB: more than the buffers of a 1M-IP scrape hold at once; keeps the linear searches
+// short whatever is freed.
+constexpr std::size_t kMaxPooledPages = 256;
+
 void* Address(std::uintptr_t address) { return reinterpret_cast<void*>(address); }
 
-// Whether the first page at `address` is resident: a huge page is whole, and a buffer is written
-// from its start, so a page untouched there is untouched.
+// Whether the first page at `address` is resident: a huge page is resident whole, and a buffer
+// is written from its start, so a page whose start is not resident was not written. (A page
+// only read maps the shared zero page and counts as resident: pooling it costs nothing.)
 bool IsResident(std::uintptr_t address) {
   unsigned char residency = 0;
   return mincore(Address(address), PageBytes(), &residency) == 0 && (residency & 1) != 0;
@@ -39,15 +42,20 @@ class HugePagePool {
     for (std::uintptr_t page = begin; page < end; page += huge) {
       const auto pooled = FindPooled(page);
       if (pooled != pooled_.end()) {
-        // Lent earlier by an owner that lends it again or now unmaps its range.
+        // Lent earlier by an owner that lends it again or now unmaps its range. Its age stays:
+        // a page lent at every scrape and never taken back still goes back to the kernel.
         pooled->kept_by_owner = kept_by_owner;
-        pooled->since = now;
         pooled_end = page + huge;
         continue;
       }
       if (!IsResident(page)) {
         // Never written, or a fresh page standing in for a lent one taken: nothing to keep.
         if (!kept_by_owner) munmap(Address(page), huge);
+        continue;
+      }
+      if (pooled_.size() >= kMaxPooledPages) {
+        // Beyond any scrape's buffers (a huge or hostile body once): the kernel has it back.
+        Return({page, kept_by_owner, now});
         continue;
       }
       try {
@@ -61,14 +69,15 @@ class HugePagePool {
     return pooled_end;
   }
 
-  void Take(std::uintptr_t begin, std::uintptr_t end) {
+  void Take(std::uintptr_t begin, std::uintptr_t end, std::uintptr_t fill_end) {
     const std::lock_guard<std::mutex> lock(mutex_);
     const std::uintptr_t huge = HugePageBytes();
     // First the caller's own pages, so that none of them is moved into another of its places.
     std::erase_if(pooled_, [&](const Pooled& p) { return p.address >= begin && p.address < end; });
-    for (std::uintptr_t page = begin; page < end && !pooled_.empty(); page += huge) {
-      if (IsResident(page)) continue;  // its own, or written already: never replaced
-      if (!MoveLastPooledTo(page)) break;
+    for (std::uintptr_t page = begin; page < std::min(end, fill_end) && !pooled_.empty();) {
+      // A resident page is its own, or written already: never replaced. A refused move is
+      // tried again with the next pooled page.
+      if (IsResident(page) || MoveLastPooledTo(page)) page += huge;
     }
     ReturnIdle(Clock::now());
   }
@@ -76,6 +85,11 @@ class HugePagePool {
   std::size_t Bytes() {
     const std::lock_guard<std::mutex> lock(mutex_);
     return pooled_.size() * HugePageBytes();
+  }
+
+  void Forget(std::uintptr_t begin, std::uintptr_t end) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    std::erase_if(pooled_, [&](const Pooled& p) { return p.address >= begin && p.address < end; });
   }
 
   void ReturnPooledBefore(Clock::time_point time) {
@@ -96,36 +110,19 @@ class HugePagePool {
   }
 
   // Moves the most recently pooled page (the likeliest to be resident) to `to`, which is part
-  // of a mapping of the caller's. False (the pool unchanged) when the kernel refuses.
+  // of a mapping of the caller's, and takes it out of the pool. False when the kernel refuses:
+  // the page is then out of the pool too (its owner's again, or given back to the kernel).
   bool MoveLastPooledTo(std::uintptr_t to) {
     const std::uintptr_t huge = HugePageBytes();
     const Pooled pooled = pooled_.back();
-    if (mremap(Address(pooled.address), huge, huge, MREMAP_MAYMOVE | MREMAP_FIXED, Address(to)) ==
-        MAP_FAILED) {
-      return false;
-    }
-    if (pooled.kept_by_owner) {
-      // The owner's range must stay mapped: a fresh page goes where this one was.
-      void* plug = mmap(Address(pooled.address), huge, PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-      if (plug == MAP_FAILED) {
-        // Out of memory for mappings: give the page back to its owner, where it was, and a
-        // fresh one to the caller. Both ranges were just vacated; should the kernel refuse
-        // even that, a hole would be left in a buffer and fault at its next write: stop here.
-        if (mremap(Address(to), huge, huge, MREMAP_MAYMOVE | MREMAP_FIXED,
-                   Address(pooled.address)) == MAP_FAILED ||
-            mmap(Address(to), huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
-                 -1, 0) == MAP_FAILED) {
-          std::fputs("page_memory: the kernel refused to restore a buffer's mapping\n", stderr);
-          std::abort();
-        }
-        pooled_.pop_back();
-        return false;
-      }
-      madvise(plug, huge, MADV_HUGEPAGE);
-    }
     pooled_.pop_back();
-    return true;
+    // A lent page leaves its owner's range mapped and empty in the same step (MREMAP_DONTUNMAP,
+    // Linux 5.7): a hole there, even for an instant, could be handed to another thread's mmap,
+    // and filling it afterwards would clobber that mapping.
+    const int flags = MREMAP_MAYMOVE | MREMAP_FIXED | (pooled.kept_by_owner ? MREMAP_DONTUNMAP : 0);
+    if (mremap(Address(pooled.address), huge, huge, flags, Address(to)) != MAP_FAILED) return true;
+    if (!pooled.kept_by_owner) munmap(Address(pooled.address), huge);
+    return false;
   }
 
   static void Return(const Pooled& pooled) {
@@ -151,7 +148,7 @@ class HugePagePool {
   }
 
   std::mutex mutex_;
-  std::vector<Pooled> pooled_;  // a few dozen at most: searched linearly
+  std::vector<Pooled> pooled_;  // at most kMaxPooledPages: searched linearly
   Clock::time_point last_check_{};
 };
 
@@ -166,8 +163,11 @@ HugePagePool& Pool() {
 std::uintptr_t PoolGive(std::uintptr_t begin, std::uintptr_t end, bool kept_by_owner) {
   return begin < end ? Pool().Give(begin, end, kept_by_owner) : begin;
 }
-void PoolTake(std::uintptr_t begin, std::uintptr_t end) {
-  if (begin < end) Pool().Take(begin, end);
+void PoolTake(std::uintptr_t begin, std::uintptr_t end, std::uintptr_t fill_end) {
+  if (begin < end) Pool().Take(begin, end, fill_end);
+}
+void PoolForget(std::uintptr_t begin, std::uintptr_t end) {
+  if (begin < end) Pool().Forget(begin, end);
 }
 
 }  // namespace detail

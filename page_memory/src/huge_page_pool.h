@@ -14,14 +14,18 @@ namespace page_memory::detail {
 
 // The owner of [begin, end) is done with its contents; its resident pages are pooled.
 // kept_by_owner: the range stays its owner's mapping (a buffer keeping its capacity), and a
-// page taken from it is replaced by a fresh, empty one. Otherwise the owner is unmapping the
-// range: the pool owns its pooled pages from now on, and the rest is unmapped. Returns the end
-// of the last page pooled (begin when none was).
+// page taken from it leaves an empty one in its place (mremap's MREMAP_DONTUNMAP). Otherwise the
+// owner is unmapping the range: the pool owns its pooled pages from now on, and the rest is
+// unmapped. Returns the end of the last page pooled (begin when none was).
 std::uintptr_t PoolGive(std::uintptr_t begin, std::uintptr_t end, bool kept_by_owner);
 
-// The caller is about to write [begin, end), a range of a mapping of its own whose contents it
-// does not need: its own pages still pooled there come back, and pooled pages are moved in
-// where no page is resident, for as many as the pool has. Moved pages keep what they held.
-void PoolTake(std::uintptr_t begin, std::uintptr_t end);
+// The caller may write anywhere in [begin, end), a range of a mapping of its own whose contents
+// it does not need: its own pages still pooled there come back; and it expects to write
+// [begin, fill_end): there pooled pages are moved in where no page is resident, for as many
+// as the pool has. Moved pages keep what they held.
+void PoolTake(std::uintptr_t begin, std::uintptr_t end, std::uintptr_t fill_end);
+
+// The owner of [begin, end) unmaps it without pooling its pages: the pool drops what it lent.
+void PoolForget(std::uintptr_t begin, std::uintptr_t end);
 
 }  // namespace page_memory::detail

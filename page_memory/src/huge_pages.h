@@ -1,6 +1,5 @@
 #pragma once
 
-#include <cstddef>
 #include <cstdint>
 
 // The page sizes page_memory works in, shared by its sources.
@@ -9,9 +8,6 @@ namespace page_memory::detail {
 std::uintptr_t PageBytes();
 // The size of a transparent huge page (2 MiB on x86-64); 0 when the kernel has none.
 std::uintptr_t HugePageBytes();
-
-// MapAligned without the pool: every page fresh (PageBuffer takes pooled pages as it is written).
-void* MapAlignedFresh(std::size_t bytes);
 
 inline std::uintptr_t RoundUp(std::uintptr_t value, std::uintptr_t unit) {
   return (value + unit - 1) / unit * unit;

@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 
@@ -34,7 +35,7 @@ std::size_t MappedBytes(std::size_t bytes) {
   return detail::RoundUp(length, huge);
 }
 
-void* detail::MapAlignedFresh(std::size_t bytes) {
+void* MapAlignedFresh(std::size_t bytes) {
   // No size near the top of the address space: the rounding and the slack below would wrap.
   if (bytes > (std::numeric_limits<std::size_t>::max() >> 1)) return nullptr;
   const std::uintptr_t length = MappedBytes(bytes);
@@ -63,9 +64,9 @@ void* detail::MapAlignedFresh(std::size_t bytes) {
 }
 
 void* MapAligned(std::size_t bytes) {
-  void* data = detail::MapAlignedFresh(bytes);
+  void* data = MapAlignedFresh(bytes);
   const PooledRange pooled = WholeHugePages(data, bytes);
-  detail::PoolTake(pooled.begin, pooled.end);
+  detail::PoolTake(pooled.begin, pooled.end, pooled.end);
   return data;
 }
 
@@ -87,11 +88,10 @@ std::size_t ReleaseMappedPages(void* data, std::size_t bytes) noexcept {
   return detail::PoolGive(pooled.begin, pooled.end, /*kept_by_owner=*/true) - pooled.begin;
 }
 
-void ReclaimMappedPages(void* data, std::size_t bytes) noexcept {
-  const std::uintptr_t huge = detail::HugePageBytes();
-  if (data == nullptr || huge == 0 || !HugePagesOffered()) return;
-  const auto begin = reinterpret_cast<std::uintptr_t>(data);
-  detail::PoolTake(begin, begin + detail::RoundDown(bytes, huge));
+void ReclaimMappedPages(void* data, std::size_t bytes, std::size_t fill) noexcept {
+  const PooledRange pooled = WholeHugePages(data, bytes);
+  detail::PoolTake(pooled.begin, pooled.end,
+                   pooled.begin + std::min<std::uintptr_t>(fill, pooled.end - pooled.begin));
 }
 
 bool MapsLargeBlock(std::size_t bytes) { return bytes >= kLargeBlockBytes && HugePagesOffered(); }

@@ -115,7 +115,7 @@ bool PageBuffer::Reserve(std::size_t capacity, std::size_t keep) {
   const std::size_t bytes = MappedBytes(RoundUp(capacity, unit));
   // Fresh: the pool's pages come in as the buffer is written (MakeWritable), so that room
   // reserved and never written does not hold pages other buffers could use.
-  void* mapped = detail::MapAlignedFresh(bytes);
+  void* mapped = MapAlignedFresh(bytes);
   if (mapped == nullptr) return false;
   char* const old_data = data_;
   const std::size_t old_capacity = capacity_;
@@ -140,11 +140,26 @@ void PageBuffer::ReleasePages() {
   room_ = 0;
 }
 
+void PageBuffer::Discard() {
+  if (PoolsPages(capacity_)) {
+    const auto begin = reinterpret_cast<std::uintptr_t>(data_);
+    detail::PoolForget(begin, begin + capacity_);
+  }
+  if (data_ != nullptr) munmap(data_, capacity_);
+  data_ = nullptr;
+  capacity_ = 0;
+  room_ = 0;
+}
+
 void PageBuffer::TakePages(std::size_t end) {
+  if (!PoolsPages(capacity_)) {
+    room_ = capacity_;  // nothing pooled: every byte is writable
+    return;
+  }
   // A huge page at a time: what the writer does not reach stays in the pool for others.
   const std::size_t new_room = std::min<std::size_t>(RoundUp(end, HugePageBytes()), capacity_);
   const auto begin = reinterpret_cast<std::uintptr_t>(data_);
-  detail::PoolTake(begin + room_, begin + new_room);
+  detail::PoolTake(begin + room_, begin + new_room, begin + new_room);
   room_ = new_room;
 }
 

@@ -204,7 +204,7 @@ Expected<FetchResult, FetchError> SnapshotClient::Fetch(const FetchRequest& requ
     Impl& impl;
     ~ReleaseBuffer() {
       if (impl.body.capacity() > 4 * impl.last_good_body_bytes + (1u << 20)) {
-        impl.body = page_memory::PageBuffer();
+        impl.body.Discard();
       } else {
         impl.body.ReleasePages();
       }

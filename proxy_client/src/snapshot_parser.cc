@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <new>
 #include <optional>
 #include <random>
@@ -819,11 +820,15 @@ class DocumentMappings {
   // After a parse: the buffer's contents are done with. A mapping's pages go to the pool
   // (page_memory/page_pool.h) for the snapshot and the text to take; simdjson's own block is
   // given back to the kernel where it spans huge pages.
-  void Release(std::size_t which) {
+  // `used`: how many bytes from the buffer's start this parse wrote, where known. Every resident
+  // page goes to the pool; the next parse takes back as far as this one wrote (and as far as
+  // pages were resident), so that pages taken from the pool once and never written do not
+  // cycle back into the buffer at every parse.
+  void Release(std::size_t which, std::size_t used = std::numeric_limits<std::size_t>::max()) {
     const Region& region = regions_[which];
     if (mapped_[which]) {
-      lent_[which] =
-          std::max(lent_[which], page_memory::ReleaseMappedPages(region.data, region.bytes));
+      const std::size_t resident = page_memory::ReleaseMappedPages(region.data, region.bytes);
+      lent_[which] = std::max(lent_[which], std::min(resident, RoundUpToHugePage(used)));
     } else {
       page_memory::ReleaseHugePages(region.data, region.bytes);
     }
@@ -833,7 +838,10 @@ class DocumentMappings {
   // worst case: the tape's 68 MB for a 7 MB body hold 15 MB) takes fresh pages if written.
   void Reclaim() {
     for (std::size_t which = 0; which < kRegionCount; ++which) {
-      if (lent_[which] != 0) page_memory::ReclaimMappedPages(regions_[which].data, lent_[which]);
+      // All its own pages come back, wherever simdjson writes this time.
+      if (mapped_[which]) {
+        page_memory::ReclaimMappedPages(regions_[which].data, regions_[which].bytes, lent_[which]);
+      }
       lent_[which] = 0;
     }
   }
@@ -844,7 +852,8 @@ class DocumentMappings {
     regions_[which] = {buffer.get(), count * sizeof(T)};
     mapped_[which] = false;
     if (!page_memory::MapsLargeBlock(count * sizeof(T))) return;  // small: nothing to gain
-    void* mapped = page_memory::MapAligned(count * sizeof(T));
+    // Fresh: simdjson writes a part of each (Reclaim takes pooled pages as far as it wrote).
+    void* mapped = page_memory::MapAlignedFresh(count * sizeof(T));
     if (mapped == nullptr) return;
     // simdjson writes before it reads (set_capacity's structural_indexes[0] = 0 included): a
     // mapping of unspecified contents stands in for the uninitialised new[] block.
@@ -866,7 +875,55 @@ class DocumentMappings {
   std::array<Region, kRegionCount> regions_{};
   std::array<bool, kRegionCount> mapped_{};
   std::array<std::size_t, kRegionCount> lent_{};  // bytes from the start lent to the pool
+
+  static std::size_t RoundUpToHugePage(std::size_t bytes) {
+    constexpr std::size_t kUnit = std::size_t{2} << 20;  // only an upper bound: any unit will do
+    return bytes > std::numeric_limits<std::size_t>::max() - kUnit
+               ? bytes
+               : (bytes + kUnit - 1) / kUnit * kUnit;
+  }
 };
+
+// How far into each of the document's buffers a parse of `parser` wrote, `root` its result:
+// the tape up to its final root word (tape[0] holds its index), the structural indexes up to
+// their count with room for stage 1's writes past it, and the strings up to the end of the
+// last one in document order, found by following the last member of each container.
+std::array<std::size_t, DocumentMappings::kRegionCount> DocumentUse(
+    const simdjson::dom::parser& parser, element root) {
+  std::array<std::size_t, DocumentMappings::kRegionCount> used{};
+  used[DocumentMappings::kTape] =
+      ((parser.doc.tape[0] & simdjson::internal::JSON_VALUE_MASK) + 1) * sizeof(std::uint64_t);
+  used[DocumentMappings::kStructurals] =
+      (std::size_t{parser.implementation->n_structural_indexes} + 128) * sizeof(std::uint32_t);
+  const char* const strings = reinterpret_cast<const char*>(parser.doc.string_buf.get());
+  const char* end = strings;
+  const auto note_end = [&](std::string_view text) {
+    end = std::max(end, text.data() + text.size() + 1);  // simdjson ends each with a NUL
+  };
+  element value = root;
+  while (true) {
+    object members;
+    simdjson::dom::array items;
+    std::string_view text;
+    if (value.get_object().get(members) == simdjson::SUCCESS) {
+      std::optional<simdjson::dom::key_value_pair> last;
+      for (auto field : members) last = field;
+      if (!last) break;
+      note_end(last->key);
+      value = last->value;
+    } else if (value.get_array().get(items) == simdjson::SUCCESS) {
+      std::optional<element> last;
+      for (auto item : items) last = item;
+      if (!last) break;
+      value = *last;
+    } else {
+      if (value.get_string().get(text) == simdjson::SUCCESS) note_end(text);
+      break;
+    }
+  }
+  used[DocumentMappings::kStrings] = static_cast<std::size_t>(end - strings);
+  return used;
+}
 
 }  // namespace
 
@@ -899,11 +956,20 @@ struct SnapshotParser::Impl {
     return true;
   }
   // The document is needed only until the snapshot is built (page_memory/page_buffer.h).
+  // `used`: the bytes of each buffer the parse wrote, where known (DocumentUse).
   void ReleaseDocument() {
     for (std::size_t which = 0; which < DocumentMappings::kRegionCount; ++which) {
-      mappings.Release(which);
+      mappings.Release(which, used[which]);
     }
+    used.fill(std::numeric_limits<std::size_t>::max());
     index.Release();
+  }
+  std::array<std::size_t, DocumentMappings::kRegionCount> used = Unknown();
+
+  static std::array<std::size_t, DocumentMappings::kRegionCount> Unknown() {
+    std::array<std::size_t, DocumentMappings::kRegionCount> unknown{};
+    unknown.fill(std::numeric_limits<std::size_t>::max());
+    return unknown;
   }
 
   // consumed_body: the buffer holding `data`, whose pages go to the pool once the document is
@@ -966,9 +1032,10 @@ Expected<Snapshot, ParseError> SnapshotParser::Impl::Parse(char* data, std::size
       code = ParseAtDepthLimit(data, size, &parser_at_limit, &root);
     }
     if (code != simdjson::SUCCESS) return ParseError{false, JsonErrorMessage(code)};
+    if (!parser_at_limit) used = DocumentUse(parser, root);
     // Stage 1's indexes and (when the caller allows) the body are done with: the tape and
     // the strings hold everything the snapshot is built from.
-    mappings.Release(DocumentMappings::kStructurals);
+    mappings.Release(DocumentMappings::kStructurals, used[DocumentMappings::kStructurals]);
     if (consumed_body != nullptr) consumed_body->ReleasePages();
     const Path path;
     const object root_object = root.get_object().value_unsafe();

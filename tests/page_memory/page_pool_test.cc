@@ -91,7 +91,42 @@ TEST_CASE("Pooled pages go back to the kernel once pooled longer than asked") {
   CHECK(page_memory::PooledBytes() == bytes);  // pooled just now: kept
   page_memory::ReturnPagesPooledBefore(now + std::chrono::seconds(1));
   CHECK(page_memory::PooledBytes() == 0);
-  CHECK(page_memory::kPoolHoldTime >= std::chrono::minutes(1));  // Prometheus' default interval
+}
+
+static_assert(page_memory::kPoolHoldTime > std::chrono::minutes(1),
+              "longer than Prometheus' default scrape interval");
+
+TEST_CASE("A page lent again keeps the age it had in the pool") {
+  page_memory::ReturnPooledPages();
+  page_memory::PageBuffer buffer;
+  REQUIRE(buffer.Reserve(2 * kMiB, 0));
+  buffer.MakeWritable(2 * kMiB);
+  std::memset(buffer.data(), 1, 2 * kMiB);
+  buffer.ReleasePages();
+  if (!KernelOffersHugePages()) return;
+  const auto first_lent = std::chrono::steady_clock::now();
+  REQUIRE(page_memory::PooledBytes() == 2 * kMiB);
+  buffer.ReleasePages();  // as the body is, twice a fetch: never taken back in between
+  page_memory::ReturnPagesPooledBefore(first_lent);
+  CHECK(page_memory::PooledBytes() == 0);
+  // Given back in place: the buffer's mapping stays, empty.
+  buffer.MakeWritable(2 * kMiB);
+  CHECK(ResidentPages(buffer.data(), 2 * kMiB) == 0);
+  CHECK(buffer.data()[0] == 0);
+}
+
+TEST_CASE("A discarded buffer's lent pages leave the pool with it") {
+  page_memory::ReturnPooledPages();
+  page_memory::PageBuffer buffer;
+  REQUIRE(buffer.Reserve(4 * kMiB, 0));
+  buffer.MakeWritable(4 * kMiB);
+  std::memset(buffer.data(), 1, 4 * kMiB);
+  buffer.ReleasePages();
+  CHECK(page_memory::PooledBytes() == (KernelOffersHugePages() ? 4 * kMiB : 0));
+  buffer.Discard();
+  CHECK(buffer.data() == nullptr);
+  CHECK(buffer.capacity() == 0);
+  CHECK(page_memory::PooledBytes() == 0);
 }
 
 TEST_CASE("Pages lent by a buffer and taken are replaced from the pool when it writes again") {
@@ -119,7 +154,7 @@ TEST_CASE("Pages lent by a buffer and taken are replaced from the pool when it w
   CHECK(ResidentPages(taker.data(), 4 * kMiB) == 4 * kMiB / kPageBytes);
   CHECK(taker.data()[0] == 'a');  // moved, not copied or zeroed
   CHECK(page_memory::PooledBytes() == 4 * kMiB);
-  // Where the lender's pages were taken, fresh empty ones stand in.
+  // Where the lender's pages were taken, its range stays mapped, empty.
   CHECK(ResidentPages(lender.data(), 8 * kMiB) == 4 * kMiB / kPageBytes);
   other.ReleasePages();
   CHECK(page_memory::PooledBytes() == 12 * kMiB);
@@ -132,4 +167,35 @@ TEST_CASE("Pages lent by a buffer and taken are replaced from the pool when it w
   CHECK(page_memory::PooledBytes() == 0);
   CHECK(FaultsWriting(other.data(), 8 * kMiB) >= 2);
   CHECK(other.data()[8 * kMiB - 1] == 0x5A);
+}
+
+TEST_CASE("A mapped block takes back all its own pages, and others only as far as asked") {
+  page_memory::ReturnPooledPages();
+  const std::size_t bytes = 8 * kMiB;
+  auto* other = static_cast<char*>(page_memory::MapAligned(bytes));
+  auto* block = static_cast<char*>(page_memory::MapAlignedFresh(bytes));
+  REQUIRE(other != nullptr);
+  REQUIRE(block != nullptr);
+  std::memset(other, 'o', bytes);
+  std::memset(block, 'b', 4 * kMiB);  // as a parse that wrote half of it
+  const std::size_t lent = page_memory::ReleaseMappedPages(block, bytes);
+  page_memory::UnmapAligned(other, bytes);
+  if (!KernelOffersHugePages()) {
+    CHECK(lent == 0);
+    CHECK(page_memory::PooledBytes() == 0);
+    page_memory::UnmapAligned(block, bytes);
+    return;
+  }
+  CHECK(lent == 4 * kMiB);  // as far as pages were resident
+  CHECK(page_memory::PooledBytes() == 12 * kMiB);
+  // The next writer may write anywhere in the block but expects 6 MiB: its own two pages come
+  // back, one pooled page fills the third, the last stays empty.
+  page_memory::ReclaimMappedPages(block, bytes, 6 * kMiB);
+  CHECK(page_memory::PooledBytes() == 6 * kMiB);
+  CHECK(ResidentPages(block, 6 * kMiB) == 6 * kMiB / kPageBytes);
+  CHECK(ResidentPages(block + 6 * kMiB, 2 * kMiB) == 0);
+  CHECK(block[0] == 'b');
+  CHECK(block[5 * kMiB] == 'o');
+  page_memory::UnmapAligned(block, bytes);
+  page_memory::ReturnPooledPages();
 }

@@ -28,6 +28,9 @@ std::size_t MappedBytes(std::size_t bytes);
 // page, with MADV_HUGEPAGE over its whole huge pages, which come from the pool where it has
 // some (page_memory/page_pool.h): its contents are unspecified. nullptr when the kernel refuses.
 void* MapAligned(std::size_t bytes);
+// The same with every page fresh, for a block its writer fills only in part and takes pooled
+// pages for itself as far as it writes (ReclaimMappedPages).
+void* MapAlignedFresh(std::size_t bytes);
 // Unmaps what MapAligned(bytes) returned; its whole huge pages go to the pool.
 void UnmapAligned(void* data, std::size_t bytes) noexcept;
 // For a block of MapAligned(bytes) that stays mapped when its contents are done with (a buffer
@@ -35,10 +38,10 @@ void UnmapAligned(void* data, std::size_t bytes) noexcept;
 // `data` they reach (0 when none went): what to reclaim. Until then its contents are lost and
 // its pages may be moved to another block (a fresh page stands in for each one taken).
 std::size_t ReleaseMappedPages(void* data, std::size_t bytes) noexcept;
-// Before the first `bytes` of such a block (a whole number of huge pages, as returned by
-// ReleaseMappedPages) are written again: its own pages still pooled come back, and pooled pages
-// fill the places of those taken, where the pool has some.
-void ReclaimMappedPages(void* data, std::size_t bytes) noexcept;
+// Before such a block is written again: its own pages still pooled come back, and in its first
+// `fill` bytes (what ReleaseMappedPages returned, or less) pooled pages fill the places of
+// those taken, where the pool has some.
+void ReclaimMappedPages(void* data, std::size_t bytes, std::size_t fill) noexcept;
 
 // Whether a block of `bytes` goes to MapAligned: large ones, and only where huge pages are
 // offered (without them, refaulting a fresh mapping costs more than keeping the heap's copy).

@@ -57,6 +57,9 @@ class PageBuffer {
   // The buffer's contents are done with until it is next written: its pages go to the pool
   // for other buffers (ReleaseMappedPages), its capacity stays, its room is 0.
   void ReleasePages();
+  // Unmaps the buffer without pooling its pages (a buffer far larger than the next ones will
+  // be): it is empty afterwards.
+  void Discard();
 
  private:
   void TakePages(std::size_t end);
