@@ -3,8 +3,11 @@
 #include <doctest/doctest.h>
 #include <sys/resource.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
+#include <thread>
+#include <vector>
 
 #include "page_memory/large_block.h"
 #include "page_memory/page_buffer.h"
@@ -197,5 +200,46 @@ TEST_CASE("A mapped block takes back all its own pages, and others only as far a
   CHECK(block[0] == 'b');
   CHECK(block[5 * kMiB] == 'o');
   page_memory::UnmapAligned(block, bytes);
+  page_memory::ReturnPooledPages();
+}
+
+// Threads lend, take and free pages all at once (as civetweb's workers, the collector and main
+// do): every buffer must read back exactly what its own thread last wrote, whichever pages the
+// pool moved under or out of it meanwhile.
+TEST_CASE("Buffers of many threads keep their contents while the pool moves pages among them" *
+          doctest::test_suite("concurrency")) {
+  page_memory::ReturnPooledPages();
+  constexpr int kThreads = 4;
+  constexpr int kRounds = 40;
+  std::atomic<int> mismatches{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([t, &mismatches] {
+      page_memory::PageBuffer kept;  // lent between rounds, as the body and the text are
+      for (int round = 0; round < kRounds; ++round) {
+        const auto mark = static_cast<char>('A' + (t * kRounds + round) % 50);
+        const std::size_t kept_bytes = (2 + (round + t) % 5) * kMiB;
+        if (!kept.Reserve(kept_bytes, 0)) continue;
+        kept.MakeWritable(kept_bytes);
+        std::memset(kept.data(), mark, kept_bytes);
+        // A block of its own, mapped from the pool and freed back into it.
+        const std::size_t block_bytes = (2 + round % 3) * 2 * kMiB;
+        auto* block = static_cast<char*>(page_memory::MapAligned(block_bytes));
+        if (block != nullptr) {
+          std::memset(block, mark + 1, block_bytes);
+          for (std::size_t i = 0; i < block_bytes; i += kPageBytes) {
+            if (block[i] != mark + 1) mismatches.fetch_add(1);
+          }
+          page_memory::UnmapAligned(block, block_bytes);
+        }
+        for (std::size_t i = 0; i < kept_bytes; i += kPageBytes) {
+          if (kept.data()[i] != mark) mismatches.fetch_add(1);
+        }
+        kept.ReleasePages();
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(mismatches.load() == 0);
   page_memory::ReturnPooledPages();
 }
