@@ -44,6 +44,14 @@ long FaultsWriting(void* data, std::size_t bytes) {
   return MinorFaults() - before;
 }
 
+// A buffer of `bytes`, every byte of it written with `mark`, and its pages lent to the pool.
+void WriteAndLend(page_memory::PageBuffer* buffer, std::size_t bytes, char mark) {
+  REQUIRE(buffer->Reserve(bytes, 0));
+  buffer->MakeWritable(bytes);
+  std::memset(buffer->data(), mark, bytes);
+  buffer->ReleasePages();
+}
+
 }  // namespace
 
 TEST_CASE("A block mapped after another was freed is written in the freed pages, without faults") {
@@ -102,10 +110,7 @@ static_assert(page_memory::kPoolHoldTime > std::chrono::minutes(1),
 TEST_CASE("A page lent again keeps the age it had in the pool") {
   page_memory::ReturnPooledPages();
   page_memory::PageBuffer buffer;
-  REQUIRE(buffer.Reserve(2 * kMiB, 0));
-  buffer.MakeWritable(2 * kMiB);
-  std::memset(buffer.data(), 1, 2 * kMiB);
-  buffer.ReleasePages();
+  WriteAndLend(&buffer, 2 * kMiB, 1);
   if (!KernelOffersHugePages()) return;
   const auto first_lent = std::chrono::steady_clock::now();
   REQUIRE(page_memory::PooledBytes() == 2 * kMiB);
@@ -121,10 +126,7 @@ TEST_CASE("A page lent again keeps the age it had in the pool") {
 TEST_CASE("A discarded buffer's lent pages leave the pool with it") {
   page_memory::ReturnPooledPages();
   page_memory::PageBuffer buffer;
-  REQUIRE(buffer.Reserve(4 * kMiB, 0));
-  buffer.MakeWritable(4 * kMiB);
-  std::memset(buffer.data(), 1, 4 * kMiB);
-  buffer.ReleasePages();
+  WriteAndLend(&buffer, 4 * kMiB, 1);
   CHECK(page_memory::PooledBytes() == (KernelOffersHugePages() ? 4 * kMiB : 0));
   buffer.Discard();
   CHECK(buffer.data() == nullptr);
@@ -136,13 +138,10 @@ TEST_CASE("Pages lent by a buffer and taken are replaced from the pool when it w
   page_memory::ReturnPooledPages();
   page_memory::PageBuffer lender;
   page_memory::PageBuffer other;
-  REQUIRE(lender.Reserve(8 * kMiB, 0));
   REQUIRE(other.Reserve(8 * kMiB, 0));
-  lender.MakeWritable(8 * kMiB);
-  other.MakeWritable(8 * kMiB);
-  std::memset(lender.data(), 'a', 8 * kMiB);
+  other.MakeWritable(8 * kMiB);  // before anything is pooled: fresh pages
   std::memset(other.data(), 'o', 8 * kMiB);
-  lender.ReleasePages();
+  WriteAndLend(&lender, 8 * kMiB, 'a');
   if (!KernelOffersHugePages()) {
     CHECK(page_memory::PooledBytes() == 0);
     return;
