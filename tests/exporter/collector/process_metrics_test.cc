@@ -2,17 +2,20 @@
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <iterator>
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 using exporter::conversion::FamilyInfo;
@@ -138,6 +141,47 @@ TEST_CASE("process_cpu_seconds_total grows with the CPU time the process burns")
   CHECK(metric_after <= RusageCpuSeconds() + 0.05);
 }
 
+TEST_CASE("process_cpu_seconds_total counts the CPU time of every thread, not the caller's") {
+  // Another thread burns 100 ms of CPU while this one sleeps: the process clock, which the
+  // metric reads through the kernel's running sum (ArmProcessCpuTimer), must count it.
+  const double metric_before = ProcessMetrics().Value("process_cpu_seconds_total");
+  double burnt = 0;
+  std::thread burner([&burnt] {
+    auto thread_seconds = [] {
+      timespec now{};
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+      return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
+    };
+    const double start = thread_seconds();
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    volatile unsigned long long spin = 0;
+    while (thread_seconds() < start + 0.1 && std::chrono::steady_clock::now() < give_up) {
+      for (int i = 0; i < 100000; ++i) spin = spin + 1;
+    }
+    burnt = thread_seconds() - start;
+  });
+  burner.join();
+  REQUIRE(burnt >= 0.1);
+  const double metric_after = ProcessMetrics().Value("process_cpu_seconds_total");
+  CHECK(metric_after - metric_before >= burnt - 0.005);
+  CHECK(metric_after <= RusageCpuSeconds() + 0.05);
+}
+
+TEST_CASE("process_resident_memory_bytes follows memory the process touches") {
+  // The statm file stays open between reads: each read must still be of the moment.
+  constexpr std::size_t kBytes = 64 << 20;
+  const double before = ProcessMetrics().Value("process_resident_memory_bytes");
+  void* block = mmap(nullptr, kBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  REQUIRE(block != MAP_FAILED);
+  auto* bytes = static_cast<volatile char*>(block);
+  for (std::size_t offset = 0; offset < kBytes; offset += 4096) bytes[offset] = 1;
+  const double touched = ProcessMetrics().Value("process_resident_memory_bytes");
+  munmap(block, kBytes);
+  const double after = ProcessMetrics().Value("process_resident_memory_bytes");
+  CHECK(touched >= before + 0.9 * kBytes);
+  CHECK(after <= touched - 0.9 * kBytes);
+}
+
 TEST_CASE("Process memory is in bytes, resident within virtual, as /proc/self/status says") {
   const RecordingSink sink = ProcessMetrics();
   const double resident = sink.Value("process_resident_memory_bytes");
@@ -171,4 +215,16 @@ TEST_CASE("process_open_fds counts a descriptor the process opens") {
   close(fd);
   CHECK(with_one_more == before + 1);
   CHECK(ProcessMetrics().Value("process_open_fds") == before);
+}
+
+TEST_CASE("process_open_fds is the number of entries in /proc/self/fd") {
+  // Counted apart from the code under test: the directory listed by std::filesystem, less the
+  // descriptor that listing holds open.
+  ProcessMetrics();  // opens the descriptors the metrics keep
+  std::size_t listed = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    (void)entry;
+    ++listed;
+  }
+  CHECK(ProcessMetrics().Value("process_open_fds") == static_cast<double>(listed - 1));
 }
