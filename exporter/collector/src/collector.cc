@@ -311,7 +311,7 @@ ScrapeText Collector::Scrape(std::chrono::milliseconds deadline,
   text.format = format;
   // The head and the tail are written into this thread's scratch buffer and copied out: a
   // buffer of their own would be a mapping made and unmapped twice a scrape (TextBuffer maps
-  // its pages), a tenth of a default-config scrape's CPU with its TLB flushes across threads.
+  // its pages), a seventh of a default-config scrape's CPU (bench/scrape/README.md).
   thread_local TextBuffer scratch(kOwnMetricsBytes);
   {
     scratch.Clear();

@@ -15,9 +15,42 @@ namespace {
 // Longest output of WriteDouble: "-1.797693134862316e+308" is 23 bytes.
 constexpr std::size_t kMaxNumberBytes = 32;
 
-char* WriteBytes(char* out, std::string_view text) {
-  std::memcpy(out, text.data(), text.size());
-  return out + text.size();
+// Copies `text` to `out` and returns its end. Names, label values and most numbers are short
+// (3 to 40 bytes): copied with two overlapping loads and stores of a fixed size, which the
+// compiler turns into a few moves, instead of a call to memcpy per piece (a tenth of the
+// conversion's CPU in bench/conversion_bench). Reads and writes stay within the n bytes.
+inline char* WriteBytes(char* out, std::string_view text) {
+  const char* const in = text.data();
+  const std::size_t n = text.size();
+  if (n >= 16) {
+    if (n > 32) {
+      std::memcpy(out, in, n);
+      return out + n;
+    }
+    char head[16];
+    char tail[16];
+    std::memcpy(head, in, 16);
+    std::memcpy(tail, in + n - 16, 16);
+    std::memcpy(out, head, 16);
+    std::memcpy(out + n - 16, tail, 16);
+  } else if (n >= 8) {
+    std::uint64_t head;
+    std::uint64_t tail;
+    std::memcpy(&head, in, 8);
+    std::memcpy(&tail, in + n - 8, 8);
+    std::memcpy(out, &head, 8);
+    std::memcpy(out + n - 8, &tail, 8);
+  } else if (n >= 4) {
+    std::uint32_t head;
+    std::uint32_t tail;
+    std::memcpy(&head, in, 4);
+    std::memcpy(&tail, in + n - 4, 4);
+    std::memcpy(out, &head, 4);
+    std::memcpy(out + n - 4, &tail, 4);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) out[i] = in[i];
+  }
+  return out + n;
 }
 
 // Doubles are written as prometheus-cpp 1.0.1 writes them: "Nan", "+Inf", "-Inf", otherwise
@@ -29,9 +62,12 @@ char* WriteDouble(char* out, double value, TextFormat format) {
   if (std::isinf(value)) return WriteBytes(out, value < 0 ? "-Inf" : "+Inf");
   // Fast path: an integer below 1e16 has at most 16 digits, so %.16g prints it exactly
   // and without an exponent. -0 keeps its sign ("-0"), which the integer path would lose.
-  if (std::fabs(value) < 1e16 && value == std::trunc(value) &&
-      !(value == 0 && std::signbit(value))) {
-    return std::to_chars(out, out + kMaxNumberBytes, static_cast<std::int64_t>(value)).ptr;
+  // The round trip through int64 is the integer test: cheaper than std::trunc without SSE4.1.
+  if (std::fabs(value) < 1e16) {
+    const auto integer = static_cast<std::int64_t>(value);
+    if (static_cast<double>(integer) == value && !(integer == 0 && std::signbit(value))) {
+      return std::to_chars(out, out + kMaxNumberBytes, integer).ptr;
+    }
   }
   return std::to_chars(out, out + kMaxNumberBytes, value, std::chars_format::general, 16).ptr;
 }
@@ -47,7 +83,7 @@ constexpr bool HasByte(std::uint64_t word, unsigned char byte) {
 // Whether `text` holds a byte that must be escaped, eight bytes at a time: most label values
 // (IPs, route names) have none and are then copied whole.
 template <bool kEscapeQuote>
-bool NeedsEscaping(std::string_view text) {
+[[gnu::always_inline]] inline bool NeedsEscaping(std::string_view text) {
   const auto special = [](std::uint64_t word) {
     return HasByte(word, '\\') || HasByte(word, '\n') || (kEscapeQuote && HasByte(word, '"'));
   };
@@ -72,7 +108,7 @@ bool NeedsEscaping(std::string_view text) {
 // (https://prometheus.io/docs/instrumenting/exposition_formats/#comments-help-text-and-type-information),
 // except in OpenMetrics, whose HELP escapes `"` too. `out` has room for twice the text.
 template <bool kEscapeQuote>
-char* WriteEscaped(char* out, std::string_view text) {
+[[gnu::always_inline]] inline char* WriteEscaped(char* out, std::string_view text) {
   if (!NeedsEscaping<kEscapeQuote>(text)) return WriteBytes(out, text);
   for (const char c : text) {
     if (c == '\\' || c == '\n' || (kEscapeQuote && c == '"')) {
